@@ -1,0 +1,112 @@
+/**
+ * The `freezelab` command line: a thin host over the same service as the window and the web host.
+ * Each subcommand lives in `commands/` and registers itself in `commands/index.ts`.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { packageInfo } from '../version.js';
+
+export interface CliIO {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export type CliValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CliCommand {
+  readonly name: string;
+  readonly summary: string;
+  /** Usage line(s) and option help, shown by `freezelab <name> --help`. */
+  readonly help: string;
+  readonly options: OptionSpec;
+  readonly allowPositionals?: boolean;
+  /** Resolves to the process exit code; long-running commands (serve) resolve when they end. */
+  run(values: CliValues, positionals: string[], io: CliIO): Promise<number>;
+}
+
+/** Raised for a wrong command line: the message is shown with the subcommand's help hint. */
+export class UsageError extends Error {}
+
+export const commonOptions = {
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export async function runCli(argv: string[], commands: readonly CliCommand[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp(commands));
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(`${packageInfo().version}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`freezelab: unknown command '${name}'. Run 'freezelab --help' for the list.\n`);
+    return 2;
+  }
+  let values: CliValues;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: { ...commonOptions, ...command.options },
+      allowPositionals: command.allowPositionals ?? false,
+      strict: true,
+    }));
+  } catch (error) {
+    io.err(`freezelab ${name}: ${(error as Error).message}\nRun 'freezelab ${name} --help' for usage.\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(`${command.summary}\n\n${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(values, positionals, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`freezelab ${name}: ${error.message}\nRun 'freezelab ${name} --help' for usage.\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function mainHelp(commands: readonly CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    `FreezeLab ${packageInfo().version}: transfer learning with frozen layers on YOLOv5 detectors.`,
+    '',
+    'Usage: freezelab <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Common options: --db FILE (or FREEZELAB_DB) database file, --json machine-readable output,',
+    "--help. Run 'freezelab <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+/** Parses an integer option, with a usage error that names it. */
+export function intOption(
+  values: CliValues,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, got '${String(raw)}'.`);
+  }
+  return value;
+}

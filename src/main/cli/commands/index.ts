@@ -1,0 +1,6 @@
+import type { CliCommand } from '../cli.js';
+import { infoCommand } from './info.js';
+import { serveCommand } from './serve.js';
+
+/** Every `freezelab` subcommand, in the order `--help` lists them. */
+export const cliCommands: readonly CliCommand[] = [serveCommand, infoCommand];

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { packageRoot } from '../../version.js';
+import { startWebHost } from '../../web/server.js';
+import { intOption, type CliCommand } from '../cli.js';
+import { serviceFor } from '../service-factory.js';
+
+export const rendererDir = path.join(packageRoot, 'dist', 'renderer');
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'Serve the FreezeLab interface on 127.0.0.1 (headless lab machines, browsers).',
+  help: [
+    'Usage: freezelab serve [--port N] [--db FILE]',
+    '',
+    '  --port N   port on 127.0.0.1 (default 5199; 0 picks a free one)',
+    '  --db FILE  database file (default: the user data folder; or FREEZELAB_DB)',
+    '',
+    'Prints the URL to open; it carries a token made for this launch, and requests without it are',
+    'refused. The server listens on 127.0.0.1 only. Stop it with Ctrl+C.',
+  ].join('\n'),
+  options: { port: { type: 'string' } },
+  async run(values, _positionals, io) {
+    const port = intOption(values, 'port', 5199, 0, 65535);
+    const service = serviceFor('web', values);
+    const host = await startWebHost({ service, port, staticDir: rendererDir });
+    io.out(`FreezeLab is serving on ${host.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void host.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

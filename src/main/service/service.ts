@@ -1,0 +1,103 @@
+/**
+ * The one service behind every host. Hosts (Electron IPC, the web host, the CLI) call `dispatch`
+ * with an untrusted command name and input; the service validates both against the contract and
+ * answers a `Result`, never throws.
+ */
+import type { z } from 'zod';
+import {
+  commands,
+  isCommandName,
+  type CommandArgs,
+  type CommandName,
+  type CommandOutput,
+  type Handlers,
+} from '../../shared/contract.js';
+import { FreezeLabError, type Result, type ServiceError } from '../../shared/result.js';
+import type { DataPaths } from '../paths.js';
+import { EventBus } from './events.js';
+import { appHandlers } from './handlers/app.js';
+import type { BackendReport } from '../engine/tf/backend.js';
+
+export type HostKind = 'electron' | 'web' | 'cli';
+
+export interface ServiceOptions {
+  readonly host: HostKind;
+  readonly paths: DataPaths;
+  /** Loads (once) the best TensorFlow.js backend; injected so tests and hosts can choose. */
+  readonly loadBackend: () => Promise<BackendReport>;
+}
+
+/** What every handler can use. */
+export interface ServiceContext extends ServiceOptions {
+  readonly events: EventBus;
+  backend(): Promise<BackendReport>;
+}
+
+export interface Service {
+  readonly context: ServiceContext;
+  readonly events: EventBus;
+  dispatch(name: string, input: unknown): Promise<Result<unknown>>;
+  /** Typed call for in-process hosts (CLI). */
+  call<K extends CommandName>(name: K, input: unknown): Promise<Result<CommandOutput<K>>>;
+}
+
+export function createService(options: ServiceOptions): Service {
+  const events = new EventBus();
+  let backendPromise: Promise<BackendReport> | undefined;
+  const context: ServiceContext = {
+    ...options,
+    events,
+    backend: () => (backendPromise ??= options.loadBackend()),
+  };
+  const handlers: Handlers<ServiceContext> = {
+    ...appHandlers,
+  };
+
+  async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
+    if (typeof name !== 'string' || !isCommandName(name)) {
+      return {
+        ok: false,
+        error: {
+          code: 'unknown-command',
+          message: `Unknown command ${JSON.stringify(name)}.`,
+          hint: `Known commands: ${Object.keys(commands).join(', ')}.`,
+        },
+      };
+    }
+    const parsed = commands[name].input.safeParse(input ?? {});
+    if (!parsed.success) return { ok: false, error: invalidInput(name, parsed.error) };
+    const handler = handlers[name] as (args: CommandArgs<CommandName>, ctx: ServiceContext) => Promise<unknown>;
+    try {
+      return { ok: true, value: await handler(parsed.data, context) };
+    } catch (error) {
+      return { ok: false, error: toServiceError(error) };
+    }
+  }
+
+  return {
+    context,
+    events,
+    dispatch,
+    call: (name, input) => dispatch(name, input) as never,
+  };
+}
+
+function invalidInput(name: string, error: z.ZodError): ServiceError {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(input)',
+    message: issue.message,
+  }));
+  return {
+    code: 'invalid-input',
+    message: `Invalid input for ${name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}.`,
+    issues,
+  };
+}
+
+export function toServiceError(error: unknown): ServiceError {
+  if (error instanceof FreezeLabError) {
+    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message, hint: 'This is a FreezeLab bug; the message says what failed.' };
+}
