@@ -123,11 +123,19 @@ export function memoryInfo(): MemoryInfo {
 
 /** The wasm binaries folder used when no override is given (exported for diagnostics/tests). */
 export function defaultWasmPath(): string {
-  const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  // Electron cannot hand WebAssembly files inside app.asar to every loader; electron-builder's
-  // asarUnpack puts them beside it.
-  const unpacked = dist.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
-  return unpacked !== dist && existsSync(unpacked) ? unpacked : dist;
+  return asarUnpackedPath(
+    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'),
+  );
+}
+
+/**
+ * In a packaged Electron app, files under `app.asar/` that were unpacked (electron-builder
+ * `asarUnpack`) live under `app.asar.unpacked/`: use that copy when it exists, so loaders that
+ * bypass Electron's asar fs patch can read the .wasm files.
+ */
+export function asarUnpackedPath(p: string): string {
+  const unpacked = p.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+  return unpacked !== p && existsSync(unpacked) ? unpacked : p;
 }
 
 async function start(opts: InitBackendOptions): Promise<BackendReport> {

@@ -1,0 +1,171 @@
+/**
+ * Architecture description for the UI and CLI: module rows with output shapes and FLOPs, the
+ * parameter list, and trainable/frozen counts for a freeze choice. FLOPs follow YOLOv5's
+ * utils/torch_utils.py model_info on the fused model (BatchNorm folded into a conv bias), as the
+ * README figures are: thop counts out_numel * (c1*k*k + bias) per conv, times 2; pools and
+ * upsampling count nothing.
+ */
+import type { ArchBufferRow, ArchDescription, ArchModuleRow, ArchParamRow } from '../../../shared/arch.js';
+import { isFrozenParam, resolveFreeze } from '../../../shared/freeze.js';
+import type { FreezeSpec } from '../../../shared/freeze.js';
+import { numel } from '../host-tensor.js';
+import type { Block, ConvSpec } from './blocks.js';
+import type { ModelGraph } from './graph.js';
+
+/** Options for {@link describeArchitecture}. */
+export interface DescribeOptions {
+  /** Square image size for shapes and FLOPs (default 640, as YOLOv5 reports). */
+  readonly imgSize?: number;
+  /** Freeze choice: a spec, or resolved module indices. */
+  readonly freeze?: FreezeSpec | readonly number[];
+  /** Display name (default: the graph's source). */
+  readonly name?: string;
+}
+
+interface Geometry {
+  h: number;
+  w: number;
+  macs: number;
+}
+
+function convOut(size: number, c: ConvSpec): number {
+  return Math.floor((size + 2 * c.p - c.k) / c.s) + 1;
+}
+
+/** Runs one conv over a map of size h x w, adding thop's count (a fused BN counts as a bias). */
+function applyConv(g: Geometry, c: ConvSpec): Geometry {
+  const h = convOut(g.h, c);
+  const w = convOut(g.w, c);
+  return { h, w, macs: g.macs + h * w * c.c2 * (c.c1 * c.k * c.k + (c.bn || c.bias ? 1 : 0)) };
+}
+
+/** Output size and MACs of a block on a single input of size h x w. */
+function blockGeometry(block: Block, h: number, w: number): Geometry {
+  const start: Geometry = { h, w, macs: 0 };
+  switch (block.kind) {
+    case 'Conv':
+      return applyConv(start, block.conv);
+    case 'Focus':
+      return applyConv({ h: Math.floor(h / 2), w: Math.floor(w / 2), macs: 0 }, block.conv);
+    case 'Bottleneck':
+      return applyConv(applyConv(start, block.cv1), block.cv2);
+    case 'C3':
+    case 'BottleneckCSP': {
+      let g = applyConv(start, block.cv1);
+      for (const b of block.m) g = { ...g, macs: g.macs + blockGeometry(b, g.h, g.w).macs };
+      const convs = block.kind === 'C3' ? [block.cv2, block.cv3] : [block.cv2, block.cv3, block.cv4];
+      for (const c of convs) g = { ...g, macs: applyConv(g, c).macs };
+      return g;
+    }
+    case 'SPPF':
+    case 'SPP':
+      return { h, w, macs: applyConv(start, block.cv1).macs + applyConv(start, block.cv2).macs };
+    case 'Upsample':
+      return { h: h * block.scale, w: w * block.scale, macs: 0 };
+    case 'Sequential': {
+      let g = start;
+      for (const b of block.items) {
+        const next = blockGeometry(b, g.h, g.w);
+        g = { ...next, macs: g.macs + next.macs };
+      }
+      return g;
+    }
+    case 'Concat':
+    case 'Detect':
+      return start;
+  }
+}
+
+/** Describes a graph at an image size, with trainable/frozen counts for an optional freeze choice. */
+export function describeArchitecture(graph: ModelGraph, opts: DescribeOptions = {}): ArchDescription {
+  const imgSize = opts.imgSize ?? 640;
+  const frozenModules =
+    opts.freeze === undefined
+      ? []
+      : Array.isArray(opts.freeze)
+        ? [...(opts.freeze as readonly number[])]
+        : resolveFreeze(opts.freeze as FreezeSpec, graph.summary);
+  const sizes: { h: number; w: number }[] = [];
+  const rows: ArchModuleRow[] = [];
+  const paramsByModule = new Map<number, number>();
+  for (const t of graph.tensors) {
+    if (t.kind === 'param') paramsByModule.set(t.module, (paramsByModule.get(t.module) ?? 0) + numel(t.shape));
+  }
+  let strides: number[] = [];
+  for (const m of graph.modules) {
+    const inSize = (j: number): { h: number; w: number } =>
+      j < 0 ? { h: imgSize, w: imgSize } : (sizes[j] ?? { h: 0, w: 0 });
+    let outShape: number[];
+    let macs = 0;
+    let size: { h: number; w: number };
+    if (m.block.kind === 'Detect') {
+      const b = m.block;
+      let n = 0;
+      b.convs.forEach((c, j) => {
+        const s = inSize(m.inputs[j] ?? -1);
+        macs += s.h * s.w * c.c2 * (c.c1 + 1);
+        n += b.na * s.h * s.w;
+      });
+      strides = [...b.strides];
+      outShape = [n, 5 + b.nc];
+      size = inSize(m.inputs[0] ?? -1);
+    } else {
+      const s = inSize(m.inputs[0] ?? -1);
+      const g = blockGeometry(m.block, s.h, s.w);
+      macs = g.macs;
+      size = { h: g.h, w: g.w };
+      outShape = [m.c2, g.h, g.w];
+    }
+    sizes.push(size);
+    rows.push({
+      index: m.index,
+      from: m.from,
+      n: m.n,
+      repeats: m.repeats,
+      type: m.type,
+      yamlArgs: m.yamlArgs,
+      args: m.args,
+      params: paramsByModule.get(m.index) ?? 0,
+      outShape,
+      flops: 2 * macs,
+      section: m.section,
+    });
+  }
+  const parameters: ArchParamRow[] = [];
+  const buffers: ArchBufferRow[] = [];
+  for (const t of graph.tensors) {
+    if (t.kind === 'param') {
+      const trainable = !isFrozenParam(t.name, frozenModules);
+      parameters.push({ name: t.name, shape: t.shape, numel: numel(t.shape), module: t.module, trainable });
+    } else {
+      buffers.push({ name: t.name, shape: t.shape, module: t.module });
+    }
+  }
+  const totalParams = parameters.reduce((a, p) => a + p.numel, 0);
+  const trainableParams = parameters.reduce((a, p) => a + (p.trainable ? p.numel : 0), 0);
+  return {
+    name: opts.name ?? graph.source,
+    nc: graph.nc,
+    depthMultiple: graph.depthMultiple,
+    widthMultiple: graph.widthMultiple,
+    imgSize,
+    strides,
+    modules: rows,
+    parameters,
+    buffers,
+    totalParams,
+    totalFlops: rows.reduce((a, r) => a + r.flops, 0),
+    frozenModules,
+    trainableParams,
+    frozenParams: totalParams - trainableParams,
+    summary: graph.summary,
+  };
+}
+
+/** Trainable parameter count for each "freeze N" from 0 to the module count (YOLOv5 --freeze N). */
+export function trainableByFreezeCount(graph: ModelGraph): number[] {
+  const params = graph.tensors.filter((t) => t.kind === 'param');
+  return Array.from({ length: graph.summary.moduleCount + 1 }, (_, n) =>
+    params.reduce((a, t) => a + (t.module >= n ? numel(t.shape) : 0), 0),
+  );
+}
