@@ -7,6 +7,8 @@
  * fails `tsc`; the renderer's client is `Client`, derived from the same map.
  */
 import { z } from 'zod';
+import type { ArchDescription } from './arch.js';
+import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
 
 interface CommandSpec<I extends z.ZodType, O> {
@@ -43,10 +45,51 @@ export interface AppInfo {
   readonly node: string;
 }
 
+export interface FreezePresetInfo {
+  readonly id: FreezePreset;
+  readonly label: string;
+  readonly description: string;
+  readonly frozenModules: readonly number[];
+  readonly trainableParams: number;
+}
+
+export interface ModelArchInfo {
+  /** Where the model came from: a built-in size, a model YAML, or a weights file. */
+  readonly source: { readonly kind: 'builtin' | 'yaml' | 'weights'; readonly label: string; readonly file?: string };
+  readonly arch: ArchDescription;
+  /** The presets resolved against this model's graph. */
+  readonly presets: readonly FreezePresetInfo[];
+  readonly names: readonly string[];
+}
+
+// ---- Input schemas --------------------------------------------------------------------------
+
+/** A model: built-in size (n, s, m, l, x, yolov5n...), or a path to a .yaml, .pt or .safetensors. */
+export const modelSpecSchema = z.string().trim().min(1, 'name a model: n, s, m, l, x, or a .yaml/.pt file').max(4096);
+export const imgSizeSchema = z
+  .number()
+  .int()
+  .min(32)
+  .max(2048)
+  .refine((v) => v % 32 === 0, 'image size must be a multiple of 32');
+export const ncSchema = z.number().int().min(1).max(1000);
+export const freezeTextSchema = z.string().trim().max(1000);
+
 // ---- The command map ------------------------------------------------------------------------
 
 export const commands = {
   'app.info': command<AppInfo>()(noInput),
+  /** Architecture of a model, with what a freeze spec freezes and the presets' trainable counts. */
+  'model.arch': command<ModelArchInfo>()(
+    z
+      .object({
+        model: modelSpecSchema,
+        nc: ncSchema.optional(),
+        imgSize: imgSizeSchema.default(640),
+        freeze: freezeTextSchema.optional(),
+      })
+      .strict(),
+  ),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,39 +1,23 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rendererDir } from '../../src/main/cli/commands/serve.js';
-import { startWebHost, type WebHost } from '../../src/main/web/server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AppInfo } from '../../src/shared/contract.js';
-import { chromiumAvailable, launchBrowser, screenshot, watchPage } from '../helpers/browser.js';
-import { testService } from '../helpers/service.js';
-
-const built = existsSync(path.join(rendererDir, 'index.html'));
-if (!built && process.env.CI === 'true') throw new Error('CI=true but the renderer is not built: run npm run build.');
-const describeBrowser = chromiumAvailable && built ? describe : describe.skip;
+import { screenshot, watchPage } from '../helpers/browser.js';
+import { describeBrowser, serveApp, type ServedApp } from '../helpers/served-app.js';
 
 describeBrowser('served app in Chromium', () => {
-  const service = testService('web');
-  let host: WebHost;
-  let browser: BrowserContext;
-
+  let app: ServedApp;
   beforeAll(async () => {
-    host = await startWebHost({ service, port: 0, staticDir: rendererDir });
-    browser = await launchBrowser();
+    app = await serveApp();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  afterAll(() => app?.close());
 
   it('shows app.info from the real service, with the backend that loaded', async () => {
-    const expected = await service.call('app.info', {});
+    const expected = await app.service.call('app.info', {});
     if (!expected.ok) throw new Error(expected.error.message);
     const info: AppInfo = expected.value;
 
-    const page = await browser.newPage();
+    const page = await app.browser.newPage();
     const { errors } = watchPage(page);
-    await page.goto(host.url);
+    await page.goto(app.host.url);
     await expect
       .poll(() => page.getByTestId('app-backend').textContent(), { timeout: 30_000 })
       .toContain(info.backend.name);
@@ -52,9 +36,9 @@ describeBrowser('served app in Chromium', () => {
   });
 
   it('the same page without the token is refused', async () => {
-    await browser.clearCookies(); // the first test's page was given the token cookie
-    const page = await browser.newPage();
-    const response = await page.goto(host.url.replace(/\?token=.*/, ''));
+    await app.browser.clearCookies(); // the first test's page was given the token cookie
+    const page = await app.browser.newPage();
+    const response = await page.goto(app.host.url.replace(/\?token=.*/, ''));
     expect(response?.status()).toBe(401);
   });
 });
