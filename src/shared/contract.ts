@@ -8,8 +8,22 @@
  */
 import { z } from 'zod';
 import type { ArchDescription } from './arch.js';
+import type { ComparisonRow } from './runs.js';
+import type { Recommendation } from './compare.js';
+import type { DatasetReport } from './dataset.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
+import type { ResourceSample, RunDetail, RunStatus, RunSummary, EpochRecord } from './runs.js';
+import {
+  freezeTextSchema,
+  imgSizeSchema,
+  modelSpecSchema,
+  ncSchema,
+  pathSchema,
+  runIdSchema,
+  sweepRequestSchema,
+  trainConfigSchema,
+} from './train-config.js';
 
 interface CommandSpec<I extends z.ZodType, O> {
   readonly input: I;
@@ -62,18 +76,35 @@ export interface ModelArchInfo {
   readonly names: readonly string[];
 }
 
-// ---- Input schemas --------------------------------------------------------------------------
+export interface ComparisonResult {
+  readonly rows: readonly ComparisonRow[];
+  /** Run ids on the accuracy (best mAP50-95) vs peak memory frontier, best memory first. */
+  readonly memoryFrontier: readonly number[];
+  /** Run ids on the accuracy vs seconds-per-epoch frontier, fastest first. */
+  readonly timeFrontier: readonly number[];
+  readonly recommendation: Recommendation;
+  readonly csv: string;
+}
 
-/** A model: built-in size (n, s, m, l, x, yolov5n...), or a path to a .yaml, .pt or .safetensors. */
-export const modelSpecSchema = z.string().trim().min(1, 'name a model: n, s, m, l, x, or a .yaml/.pt file').max(4096);
-export const imgSizeSchema = z
-  .number()
-  .int()
-  .min(32)
-  .max(2048)
-  .refine((v) => v % 32 === 0, 'image size must be a multiple of 32');
-export const ncSchema = z.number().int().min(1).max(1000);
-export const freezeTextSchema = z.string().trim().max(1000);
+/** Live progress of a run, pushed while it trains (throttled). */
+export interface RunProgress {
+  readonly runId: number;
+  readonly phase: 'setup' | 'train' | 'val' | 'save';
+  /** 0-based epoch. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** 0-based batch within the epoch (train or val phase). */
+  readonly batch: number;
+  readonly batches: number;
+  readonly losses?: { readonly box: number; readonly obj: number; readonly cls: number };
+  readonly lr?: number;
+  readonly imagesPerSecond?: number;
+  /** Estimated seconds until the run ends. */
+  readonly etaSeconds?: number;
+  readonly tensorBytes?: number;
+  readonly rssBytes?: number;
+  readonly message?: string;
+}
 
 // ---- The command map ------------------------------------------------------------------------
 
@@ -89,6 +120,28 @@ export const commands = {
         freeze: freezeTextSchema.optional(),
       })
       .strict(),
+  ),
+  /** Validation report of a dataset YAML: counts and every problem with file and line. */
+  'data.check': command<DatasetReport>()(z.object({ data: pathSchema }).strict()),
+  /** Queue one training run; it starts when the queue reaches it. */
+  'runs.start': command<{ readonly runId: number }>()(trainConfigSchema),
+  /** Queue one run per freeze spec (x BN policy x model), all else equal, tagged as one sweep. */
+  'sweeps.start': command<{ readonly sweepId: number; readonly runIds: readonly number[] }>()(sweepRequestSchema),
+  'runs.list': command<readonly RunSummary[]>()(
+    z.object({ sweepId: runIdSchema.optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+  ),
+  'runs.get': command<RunDetail>()(z.object({ id: runIdSchema }).strict()),
+  /** Resource samples of a run over time, downsampled for charts (peaks kept). */
+  'runs.samples': command<readonly ResourceSample[]>()(
+    z.object({ id: runIdSchema, maxPoints: z.number().int().min(10).max(5000).default(500) }).strict(),
+  ),
+  /** Cancel a queued or running run (at the next batch boundary; what was recorded is kept). */
+  'runs.cancel': command<{ readonly status: RunStatus }>()(z.object({ id: runIdSchema }).strict()),
+  /** Queue an interrupted, failed or cancelled run again, resuming from its last checkpoint. */
+  'runs.resume': command<{ readonly runId: number }>()(z.object({ id: runIdSchema }).strict()),
+  'runs.delete': command<{ readonly deleted: number }>()(z.object({ id: runIdSchema }).strict()),
+  'runs.compare': command<ComparisonResult>()(
+    z.object({ ids: z.array(runIdSchema).min(1).max(200), baselineId: runIdSchema.optional() }).strict(),
   ),
 } as const;
 
@@ -109,6 +162,9 @@ export function isCommandName(name: string): name is CommandName {
 export interface Events {
   /** A line for the status bar / log (service-wide notices). */
   'app.notice': { readonly level: 'info' | 'warning' | 'error'; readonly message: string };
+  'run.progress': RunProgress;
+  'run.status': { readonly runId: number; readonly status: RunStatus; readonly reason: string | null };
+  'run.epoch': { readonly runId: number; readonly epoch: EpochRecord };
 }
 
 export type EventName = keyof Events;

@@ -18,6 +18,11 @@ import { EventBus } from './events.js';
 import { appHandlers } from './handlers/app.js';
 import { modelHandlers } from './handlers/model.js';
 import type { BackendReport } from '../engine/tf/backend.js';
+import { JobRunner } from '../jobs/runner.js';
+import { forkWorker, workerEntry, type WorkerSpawner } from '../jobs/spawn.js';
+import { openStore, type Db } from '../store/index.js';
+import { dataHandlers } from './handlers/data.js';
+import { runHandlers } from './handlers/runs.js';
 
 export type HostKind = 'electron' | 'web' | 'cli';
 
@@ -26,12 +31,23 @@ export interface ServiceOptions {
   readonly paths: DataPaths;
   /** Loads (once) the best TensorFlow.js backend; injected so tests and hosts can choose. */
   readonly loadBackend: () => Promise<BackendReport>;
+  /**
+   * Whether this process trains queued runs (the app and `serve`, `train`, `sweep`); other CLI
+   * commands only read and queue. Default true.
+   */
+  readonly runJobs?: boolean;
+  /** How worker processes start: child processes by default, Electron utility processes in the app. */
+  readonly spawnWorker?: WorkerSpawner;
 }
 
 /** What every handler can use. */
 export interface ServiceContext extends ServiceOptions {
   readonly events: EventBus;
   backend(): Promise<BackendReport>;
+  /** The run database, opened (and migrated) on first use. */
+  store(): Db;
+  /** The job runner, when this process runs jobs. */
+  runner(): JobRunner | undefined;
 }
 
 export interface Service {
@@ -40,19 +56,44 @@ export interface Service {
   dispatch(name: string, input: unknown): Promise<Result<unknown>>;
   /** Typed call for in-process hosts (CLI). */
   call<K extends CommandName>(name: K, input: unknown): Promise<Result<CommandOutput<K>>>;
+  /** Stops running jobs (they stay resumable) and closes the database. */
+  close(): Promise<void>;
 }
 
 export function createService(options: ServiceOptions): Service {
   const events = new EventBus();
   let backendPromise: Promise<BackendReport> | undefined;
+  let db: Db | undefined;
+  let runner: JobRunner | undefined;
+  const store = (): Db => {
+    if (!db) {
+      db = openStore(options.paths.databasePath);
+      if (options.runJobs !== false) {
+        runner = new JobRunner({
+          db,
+          dbPath: options.paths.databasePath,
+          runsDir: options.paths.runsDir,
+          events,
+          spawn: options.spawnWorker ?? forkWorker,
+          workerEntry: workerEntry(),
+        });
+        runner.start();
+      }
+    }
+    return db;
+  };
   const context: ServiceContext = {
     ...options,
     events,
     backend: () => (backendPromise ??= options.loadBackend()),
+    store,
+    runner: () => (store(), runner),
   };
   const handlers: Handlers<ServiceContext> = {
     ...appHandlers,
     ...modelHandlers,
+    ...dataHandlers,
+    ...runHandlers,
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
@@ -81,6 +122,11 @@ export function createService(options: ServiceOptions): Service {
     events,
     dispatch,
     call: (name, input) => dispatch(name, input) as never,
+    async close() {
+      await runner?.close();
+      db?.close();
+      db = undefined;
+    },
   };
 }
 
@@ -105,6 +151,7 @@ const USER_ERRORS: Readonly<Record<string, ErrorCode>> = {
   DataConfigError: 'bad-file',
   HypError: 'bad-file',
   FreezeSpecError: 'invalid-input',
+  RunNotFoundError: 'not-found',
   BackendError: 'conflict',
 };
 

@@ -122,3 +122,16 @@ export function instantiateModel(source: ModelSource, opts: { seed?: number } = 
     throw error;
   }
 }
+
+/** The inverse of `modelYamlFromObject`: YOLOv5's yaml dict, as checkpoints store it. */
+export function modelYamlToObject(yaml: ModelYaml, nc: number): Record<string, unknown> {
+  const rows = (list: ModelYaml['backbone']) => list.map((r) => [r.from, r.number, r.module, r.args]);
+  return {
+    nc,
+    depth_multiple: yaml.depthMultiple,
+    width_multiple: yaml.widthMultiple,
+    anchors: yaml.anchors,
+    backbone: rows(yaml.backbone),
+    head: rows(yaml.head),
+  };
+}

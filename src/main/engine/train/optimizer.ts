@@ -211,6 +211,39 @@ export class YoloSgd {
     this.stepCount = state.steps;
   }
 
+  /**
+   * Gradients accumulated since the last step (PyTorch layout), so a checkpoint taken between
+   * optimizer steps resumes exactly (YOLOv5 drops them; FreezeLab promises bit-identical resume).
+   */
+  exportPending(): { readonly batches: number; readonly grads: NamedTensors } {
+    const grads: NamedTensors = new Map();
+    for (const p of this.params) {
+      const a = this.accum.get(p.name);
+      if (!a) continue;
+      const data = a.dataSync() as Float32Array;
+      const shape = [...p.torchShape];
+      grads.set(p.name, {
+        dtype: 'float32',
+        shape,
+        data: shape.length === 4 ? hwioToOihw(data, shape) : Float32Array.from(data),
+      });
+    }
+    return { batches: this.pendingBatches, grads };
+  }
+
+  /** Restores what {@link exportPending} saved (replacing any current accumulation). */
+  importPending(pending: { readonly batches: number; readonly grads: NamedTensors }): void {
+    this.zeroGrad();
+    for (const [name, host] of pending.grads) {
+      const p = this.params.find((q) => q.name === name);
+      if (!p) continue;
+      const value = this.toVariableLayout(p, host);
+      this.accum.set(name, tf.variable(value, false));
+      value.dispose();
+    }
+    this.pendingBatches = pending.batches;
+  }
+
   /** Frees the momentum and accumulation buffers (not the parameters). */
   dispose(): void {
     this.zeroGrad();

@@ -132,6 +132,11 @@ export class TrainSchedule {
     return false;
   }
 
+  /** Iteration of the last optimizer step (-1 before the first), saved for an exact resume. */
+  get lastStep(): number {
+    return this.lastOptStep;
+  }
+
   /** Resume support: train.py restarts with last_opt_step = -1 at the start epoch. */
   resetStepCounter(lastOptStep = -1): void {
     this.lastOptStep = lastOptStep;

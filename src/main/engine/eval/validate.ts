@@ -1,0 +1,178 @@
+/**
+ * Validation of a model on a dataset split, following YOLOv5 v7.0 val.py: rectangular batches,
+ * conf 0.001, NMS IoU 0.6 with multi-label, max_det 300, boxes scaled back to original pixels,
+ * metrics from the Evaluator. Used by `freezelab val` and by the trainer after each epoch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EvalResult } from '../../../shared/metrics.js';
+import { FreezeLabError } from '../../../shared/result.js';
+import { type DataConfig, type SplitName, listSplitImages, loadDataConfig } from '../data/config.js';
+import { type ImageScan, mapPool, scanImage } from '../data/scan.js';
+import { type LoadedValBatch, loadValBatch, planValBatches } from '../data/val-loader.js';
+import { checkImgSize, type MemoryPeak, modelStride, predict } from '../infer/detect.js';
+import { nonMaxSuppression, scaleBoxes } from '../infer/nms.js';
+import type { YoloModel } from '../model/forward.js';
+import { Evaluator } from './evaluator.js';
+
+/** Progress after each batch. */
+export interface ValProgress {
+  /** Batches done (1-based count) and in total. */
+  readonly batch: number;
+  readonly batches: number;
+  /** Images done and in total. */
+  readonly images: number;
+  readonly totalImages: number;
+  /** Seconds since the first batch started. */
+  readonly seconds: number;
+}
+
+/** Options of {@link validate}. */
+export interface ValidateOptions {
+  /** A data YAML path or an already loaded config. */
+  readonly data: string | DataConfig;
+  /** Split to evaluate ('val'). */
+  readonly split?: SplitName;
+  /** The split already scanned (e.g. by the trainer): skips listing and scanning. */
+  readonly images?: readonly ImageScan[];
+  /** Long side of the input (640), rounded up to a multiple of the model stride. */
+  readonly imgSize?: number;
+  /** Images per forward pass (16). */
+  readonly batchSize?: number;
+  /** Confidence threshold (0.001), NMS IoU (0.6) and detections kept per image (300), as val.py. */
+  readonly conf?: number;
+  readonly iou?: number;
+  readonly maxDet?: number;
+  /** Called after every batch. */
+  readonly onProgress?: (p: ValProgress) => void;
+  /** Aborting stops before the next batch; `validate` then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Metrics plus how long it took. */
+export interface ValidateResult extends EvalResult {
+  readonly split: SplitName;
+  readonly imgSize: number;
+  readonly batchSize: number;
+  /** Wall time of the batch loop (loading, forward, NMS, matching), without listing/scanning. */
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** Per image, ms: forward + decode + read-back, and NMS + matching (the rest is loading). */
+  readonly inferenceMs: number;
+  readonly nmsMs: number;
+  /** Highest tf.memory().numBytes seen during the forward passes (includes the weights). */
+  readonly peakTensorBytes: number;
+}
+
+/** Lists and scans one split of a dataset (header decode; bad images are marked not ok). */
+export async function scanSplit(cfg: DataConfig, split: SplitName): Promise<ImageScan[]> {
+  const sources = cfg.splits[split];
+  if (!sources) {
+    throw new FreezeLabError(
+      'bad-file',
+      `${cfg.yamlFile} has no '${split}' split.`,
+      `Add a '${split}:' entry (folder or image list) to the data YAML, or validate another split.`,
+    );
+  }
+  const files = await listSplitImages(sources, cfg.root);
+  return mapPool(files, 4, (f) => scanImage(f, cfg.nc, 'header'));
+}
+
+/** Runs YOLOv5 val.py's evaluation of `model` (already built, eval mode) on a dataset split. */
+export async function validate(model: YoloModel, opts: ValidateOptions): Promise<ValidateResult> {
+  const cfg = typeof opts.data === 'string' ? await loadDataConfig(opts.data) : opts.data;
+  const split = opts.split ?? 'val';
+  const nc = model.graph.nc;
+  if (nc !== cfg.nc) {
+    throw new FreezeLabError(
+      'bad-file',
+      `The model has ${nc} classes but ${cfg.yamlFile} has ${cfg.nc}.`,
+      'Validate with weights trained on this dataset, or a data YAML with the same classes.',
+    );
+  }
+  opts.signal?.throwIfAborted();
+  const images = opts.images ?? (await scanSplit(cfg, split));
+  const stride = modelStride(model);
+  const imgSize = checkImgSize(opts.imgSize ?? 640, stride);
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 16));
+  const plan = planValBatches(images, { imgSize, batchSize, stride });
+  const totalImages = plan.reduce((a, b) => a + b.images.length, 0);
+  if (totalImages === 0) {
+    throw new FreezeLabError(
+      'bad-file',
+      `The '${split}' split of ${cfg.yamlFile} has no usable image.`,
+      "Run 'freezelab check' on the dataset to see what is wrong with its images.",
+    );
+  }
+  const evaluator = new Evaluator({ nc: cfg.nc, names: cfg.names });
+  const peak: MemoryPeak = { peakBytes: 0 };
+  const nmsOpts = {
+    confThres: opts.conf ?? 0.001,
+    iouThres: opts.iou ?? 0.6,
+    maxDet: opts.maxDet ?? 300,
+    multiLabel: true,
+  };
+  let inferenceMs = 0;
+  let nmsMs = 0;
+  let done = 0;
+  const t0 = performance.now();
+  // The next batch decodes (sharp's threads) while this one runs through the network.
+  const load = (i: number): Promise<LoadedValBatch> | undefined => {
+    const b = plan[i];
+    if (!b) return undefined;
+    const p = loadValBatch(b, imgSize);
+    p.catch(() => undefined); // a failure surfaces when awaited; never as an unhandled rejection
+    return p;
+  };
+  let next = load(0);
+  for (let bi = 0; bi < plan.length; bi++) {
+    opts.signal?.throwIfAborted();
+    const batch = await next!;
+    next = load(bi + 1);
+    const n = batch.images.length;
+    const [bh, bw] = batch.shape;
+    const t1 = performance.now();
+    const x = tf.tensor4d(batch.data, [n, bh, bw, 3]);
+    let decoded: tf.Tensor3D;
+    try {
+      decoded = predict(model, x, peak);
+    } finally {
+      x.dispose();
+    }
+    const [, rows = 0, no = 5] = decoded.shape;
+    let out: Float32Array;
+    try {
+      out = (await decoded.data()) as Float32Array;
+    } finally {
+      decoded.dispose();
+    }
+    const t2 = performance.now();
+    inferenceMs += t2 - t1;
+    for (let k = 0; k < n; k++) {
+      const im = batch.images[k]!;
+      const dets = nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, nmsOpts);
+      scaleBoxes([bh, bw], dets.boxes, im.originalShape, im.ratioPad);
+      evaluator.add({ boxes: dets.boxes, conf: dets.scores, cls: dets.classes }, { boxes: im.boxes, cls: im.cls });
+    }
+    nmsMs += performance.now() - t2;
+    done += n;
+    opts.onProgress?.({
+      batch: bi + 1,
+      batches: plan.length,
+      images: done,
+      totalImages,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    ...evaluator.result(),
+    split,
+    imgSize,
+    batchSize,
+    seconds,
+    imagesPerSecond: totalImages / seconds,
+    inferenceMs: inferenceMs / totalImages,
+    nmsMs: nmsMs / totalImages,
+    peakTensorBytes: peak.peakBytes,
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Everything a run needs before its first batch: data, model and weights, freeze choice, hyp,
+ * loader, optimizer, schedule and EMA. Follows YOLOv5 train.py v7.0 set-up order.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { isFrozenParam, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
+import type { TrainConfig } from '../../../shared/train-config.js';
+import { loadDataConfig, type DataConfig } from '../data/config.js';
+import { createTrainLoader, type TrainLoader } from '../data/loader.js';
+import type { ImageScan } from '../data/scan.js';
+import { scanSplit } from '../eval/validate.js';
+import { instantiateModel, resolveModelSource, type ModelSource } from '../model/source.js';
+import type { YoloModel } from '../model/forward.js';
+import { registerTrainingKernels } from '../tf/index.js';
+import { loadWeightsFile } from '../weights/index.js';
+import { ModelEMA } from './ema.js';
+import { trainingConvBnAct } from './fused-kernel.js';
+import { resolveHyp, scaleHypForModel, type ScaledHyp } from './hyp.js';
+import type { LoadedHyp } from './hyp.js';
+import { lossContextFromModel, type LossContext } from './loss.js';
+import { trainableParams, YoloSgd } from './optimizer.js';
+import { scaledWeightDecay, TrainSchedule } from './schedule.js';
+import { FreezeLabError } from '../../../shared/result.js';
+
+export interface TrainSetup {
+  readonly data: DataConfig;
+  readonly valImages: readonly ImageScan[];
+  readonly source: ModelSource;
+  readonly model: YoloModel;
+  readonly frozenModules: readonly number[];
+  /** First module the backward pass reaches; modules before it run outside the gradient tape. */
+  readonly firstTrainable: number;
+  readonly trainableVars: tf.Variable[];
+  readonly trainableParams: number;
+  readonly totalParams: number;
+  readonly hyp: LoadedHyp;
+  readonly scaledHyp: ScaledHyp;
+  readonly lossContext: LossContext;
+  readonly loader: TrainLoader;
+  readonly optimizer: YoloSgd;
+  readonly schedule: TrainSchedule;
+  readonly ema: ModelEMA;
+  /** Module indices whose BatchNorm stays in eval mode (`bnFrozen: 'freeze'`). */
+  readonly bnEvalModules: ReadonlySet<number>;
+  readonly warnings: readonly string[];
+  dispose(): void;
+}
+
+async function buildModel(config: TrainConfig, data: DataConfig): Promise<{ source: ModelSource; model: YoloModel }> {
+  const opts = { nc: data.nc, names: data.names };
+  if (config.model !== undefined && config.weights !== undefined) {
+    // A model YAML (or size) plus weights: transfer what matches; anchors come from the YAML.
+    const source = await resolveModelSource(config.model, opts);
+    const { model } = instantiateModel(source, { seed: config.seed });
+    const weights = await loadWeightsFile(config.weights);
+    model.loadTensors(weights.tensors, { source: config.weights, excludeAnchors: true, seed: config.seed });
+    return { source, model };
+  }
+  const spec = config.weights ?? config.model;
+  if (spec === undefined) throw new FreezeLabError('invalid-input', 'Give weights or a model to train.');
+  const source = await resolveModelSource(spec, opts);
+  const { model } = instantiateModel(source, { seed: config.seed });
+  return { source, model };
+}
+
+export async function setupTraining(config: TrainConfig, onWarning: (m: string) => void): Promise<TrainSetup> {
+  registerTrainingKernels();
+  const data = await loadDataConfig(config.data);
+  const [trainImages, valImages] = await Promise.all([scanSplit(data, 'train'), scanSplit(data, 'val')]);
+  const usable = trainImages.filter((i) => i.ok);
+  if (usable.length === 0) {
+    throw new FreezeLabError(
+      'bad-file',
+      `${data.yamlFile}: the train split has no readable image.`,
+      'Run "Check dataset".',
+    );
+  }
+  if (!valImages.some((i) => i.ok)) {
+    throw new FreezeLabError(
+      'bad-file',
+      `${data.yamlFile}: the val split has no readable image.`,
+      'Run "Check dataset".',
+    );
+  }
+  const hyp = await resolveHyp(config.hyp);
+  const { source, model } = await buildModel(config, data);
+  model.convBnAct = trainingConvBnAct;
+  const graph = model.graph;
+  const frozenModules = resolveFreeze(parseFreezeSpec(config.freeze), graph.summary);
+  const frozen = (name: string) => isFrozenParam(name, frozenModules);
+  const params = trainableParams(model.params, frozen);
+  const frozenSet = new Set(frozenModules);
+  const firstTrainable = graph.modules.find(
+    (m) => !frozenSet.has(m.index) && graph.tensors.some((t) => t.module === m.index && t.kind === 'param'),
+  )?.index;
+  if (firstTrainable === undefined || params.length === 0) {
+    throw new FreezeLabError('invalid-input', `Freeze '${config.freeze}' freezes every module: nothing would train.`);
+  }
+  const count = (list: { variable: tf.Variable }[]) => list.reduce((a, p) => a + p.variable.size, 0);
+  const warnings: string[] = [...hyp.warnings];
+  const loader = createTrainLoader(usable, {
+    imgSize: config.imgSize,
+    batchSize: config.batch,
+    hyp: hyp.hyp,
+    augment: true,
+    seed: config.seed,
+    cache: config.cache ? 'ram' : false,
+    shuffle: true,
+    onWarning: (m) => {
+      warnings.push(m);
+      onWarning(m);
+    },
+  });
+  const nl = graph.modules[graph.summary.detectIndex]?.inputs.length ?? 3;
+  const scaledHyp = scaleHypForModel(hyp.hyp, { nc: graph.nc, nl, imgSize: config.imgSize });
+  const optimizer = new YoloSgd(params, { weightDecay: scaledWeightDecay(hyp.hyp.weight_decay, config.batch) });
+  const schedule = new TrainSchedule({
+    hyp: hyp.hyp,
+    epochs: config.epochs,
+    batchesPerEpoch: loader.batchesPerEpoch,
+    batchSize: config.batch,
+  });
+  const ema = new ModelEMA(model);
+  return {
+    data,
+    valImages,
+    source,
+    model,
+    frozenModules,
+    firstTrainable,
+    trainableVars: params.map((p) => p.variable),
+    trainableParams: count(params),
+    totalParams: count([...model.params.values()]),
+    hyp,
+    scaledHyp,
+    lossContext: lossContextFromModel(model, scaledHyp),
+    loader,
+    optimizer,
+    schedule,
+    ema,
+    bnEvalModules: config.bnFrozen === 'freeze' ? frozenSet : new Set(),
+    warnings,
+    dispose() {
+      optimizer.dispose();
+      ema.dispose();
+      model.dispose();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * The training loop: YOLOv5 train.py v7.0 on TensorFlow.js, with the frozen prefix run outside
+ * the gradient tape. One call trains one run from its config, reporting through hooks; the worker
+ * process records what the hooks receive. Cancellation (an AbortSignal) stops at a batch boundary.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { RunProgress } from '../../../shared/contract.js';
+import type { ClassMetrics, EvalResult } from '../../../shared/metrics.js';
+import type { EpochRecord } from '../../../shared/runs.js';
+import type { TrainConfig } from '../../../shared/train-config.js';
+import { validate } from '../eval/validate.js';
+import { modelYamlToObject } from '../model/source.js';
+import { saveCheckpoint, type CheckpointMeta } from '../weights/index.js';
+import { computeLoss } from './loss.js';
+import { setupTraining, type TrainSetup } from './setup.js';
+import { CHECKPOINT_FILES, loadTrainState, saveTrainState } from './state.js';
+
+/** Raised when the signal aborts: the run stopped at a batch boundary on request. */
+export class TrainingStopped extends Error {
+  constructor() {
+    super('Training was stopped on request.');
+    this.name = 'TrainingStopped';
+  }
+}
+
+/** The loss became NaN or infinite: the run cannot go on. */
+export class NonFiniteLossError extends Error {
+  constructor(epoch: number, batch: number, value: number) {
+    super(
+      `The loss became ${value} at epoch ${epoch}, batch ${batch}: training diverged. ` +
+        'Lower lr0 (e.g. --hyp finetune), check the labels with "freezelab check", or use a smaller batch.',
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export type EpochMetrics = Omit<EpochRecord, 'peakTensorBytes' | 'peakRssBytes' | 'peakGpuMemBytes'>;
+
+export interface TrainHooks {
+  /** The run's folder (checkpoints). */
+  readonly runDir: string;
+  /** Continue from `last-state.safetensors` in runDir when it exists. */
+  readonly resume: boolean;
+  readonly signal?: AbortSignal;
+  onModel?(info: { frozenModules: readonly number[]; trainableParams: number; totalParams: number }): void;
+  onProgress?(progress: Omit<RunProgress, 'runId'>): void;
+  onEpoch?(epoch: EpochMetrics, perClass: readonly ClassMetrics[], result: EvalResult): void;
+  onCheckpoint?(kind: 'best' | 'last', file: string, epoch: number): Promise<void> | void;
+  onFinalEvaluation?(result: EvalResult, weights: 'best' | 'last'): void;
+  onWarning?(message: string): void;
+}
+
+export interface TrainOutcome {
+  readonly epochs: readonly EpochMetrics[];
+  readonly best: { readonly epoch: number; readonly fitness: number };
+  /** One line for the run's status. */
+  readonly summary: string;
+}
+
+export async function runTraining(config: TrainConfig, hooks: TrainHooks): Promise<TrainOutcome> {
+  const progress = (p: Omit<RunProgress, 'runId'>) => hooks.onProgress?.(p);
+  progress({
+    phase: 'setup',
+    epoch: 0,
+    epochs: config.epochs,
+    batch: 0,
+    batches: 0,
+    message: 'Loading data and model',
+  });
+  const setup = await setupTraining(config, (m) => hooks.onWarning?.(m));
+  try {
+    return await trainLoop(config, setup, hooks);
+  } finally {
+    setup.dispose();
+  }
+}
+
+async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks): Promise<TrainOutcome> {
+  const { model, loader, optimizer, schedule, ema } = s;
+  hooks.onModel?.({ frozenModules: s.frozenModules, trainableParams: s.trainableParams, totalParams: s.totalParams });
+  await mkdir(hooks.runDir, { recursive: true });
+  const meta = (epoch: number, extra: Record<string, unknown> = {}): CheckpointMeta => ({
+    yaml: modelYamlToObject(s.source.yaml, model.graph.nc),
+    names: [...s.data.names],
+    epoch,
+    freeze: config.freeze,
+    hyp: { ...s.hyp.hyp },
+    extra: { config, ...extra },
+  });
+
+  let startEpoch = 0;
+  let best = { epoch: -1, fitness: -Infinity };
+  let bestResult: EvalResult | undefined;
+  if (hooks.resume) {
+    const state = await loadTrainState(hooks.runDir);
+    if (state) {
+      model.loadTensors(state.model, { source: CHECKPOINT_FILES.state });
+      ema.importState({ updates: state.emaUpdates, tensors: state.ema });
+      optimizer.importState({ steps: state.optimizerSteps, momentum: state.momentum });
+      optimizer.importPending(state.pending);
+      schedule.resetStepCounter(state.lastOptStep);
+      startEpoch = state.epoch + 1;
+      best = { epoch: state.bestEpoch, fitness: state.bestFitness };
+    }
+  }
+
+  const nb = loader.batchesPerEpoch;
+  const history: EpochMetrics[] = [];
+  const timing = { batchMs: 0, batches: 0, valMs: 0, vals: 0 };
+  const eta = (epoch: number, batch: number): number => {
+    const perBatch = timing.batches ? timing.batchMs / timing.batches : 0;
+    const perVal = timing.vals ? timing.valMs / timing.vals : perBatch * 2;
+    const batchesLeft = (config.epochs - epoch) * nb - batch;
+    return (batchesLeft * perBatch + (config.epochs - epoch) * perVal) / 1000;
+  };
+
+  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+    const epochStart = performance.now();
+    const sums = { box: 0, obj: 0, cls: 0 };
+    let lr = schedule.settings(epoch, 0).lr;
+    let i = 0;
+    for await (const batch of loader.epoch(epoch)) {
+      if (hooks.signal?.aborted) throw new TrainingStopped();
+      const t0 = performance.now();
+      const it = schedule.settings(epoch, i);
+      lr = it.lr;
+      const losses = trainStep(s, batch.images, batch.shape, batch.targets);
+      const bad = [losses.total, losses.box, losses.obj, losses.cls].find((v) => !Number.isFinite(v));
+      if (bad !== undefined) throw new NonFiniteLossError(epoch, i, bad);
+      if (schedule.shouldStep(it)) {
+        optimizer.step({ lr: it.lr, momentum: it.momentum });
+        ema.update(model);
+      }
+      sums.box += losses.box;
+      sums.obj += losses.obj;
+      sums.cls += losses.cls;
+      const ms = performance.now() - t0;
+      // The first batches pay for kernel set-up; keep them out of the speed estimate.
+      if (i > 0 || epoch > startEpoch) {
+        timing.batchMs += ms;
+        timing.batches += 1;
+      }
+      i += 1;
+      hooks.onProgress?.({
+        phase: 'train',
+        epoch,
+        epochs: config.epochs,
+        batch: i - 1,
+        batches: nb,
+        losses: { box: sums.box / i, obj: sums.obj / i, cls: sums.cls / i },
+        lr: it.lr.weight,
+        imagesPerSecond: (batch.shape[0] * 1000) / ms,
+        etaSeconds: eta(epoch, i),
+      });
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+
+    const valStart = performance.now();
+    const result = await validate(ema.model, {
+      data: s.data,
+      images: s.valImages,
+      imgSize: config.imgSize,
+      batchSize: Math.min(config.batch * 2, 64),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onProgress: (p) =>
+        hooks.onProgress?.({
+          phase: 'val',
+          epoch,
+          epochs: config.epochs,
+          batch: p.batch - 1,
+          batches: p.batches,
+          etaSeconds: eta(epoch + 1, 0),
+        }),
+    }).catch((error: unknown) => {
+      if (hooks.signal?.aborted) throw new TrainingStopped();
+      throw error;
+    });
+    timing.valMs += performance.now() - valStart;
+    timing.vals += 1;
+
+    hooks.onProgress?.({ phase: 'save', epoch, epochs: config.epochs, batch: nb - 1, batches: nb });
+    const isBest = result.fitness > best.fitness;
+    if (isBest) {
+      best = { epoch, fitness: result.fitness };
+      bestResult = result;
+    }
+    const extra = { fitness: result.fitness, map50: result.map50, map50_95: result.map50_95 };
+    const emaTensors = ema.exportTensors();
+    const lastFile = path.join(hooks.runDir, CHECKPOINT_FILES.last);
+    await saveCheckpoint(lastFile, emaTensors, meta(epoch, extra));
+    await saveTrainState(
+      hooks.runDir,
+      {
+        epoch,
+        model: model.exportTensors(),
+        ema: emaTensors,
+        momentum: optimizer.exportState().momentum,
+        pending: optimizer.exportPending(),
+        optimizerSteps: optimizer.steps,
+        emaUpdates: ema.updates,
+        lastOptStep: schedule.lastStep,
+        bestFitness: best.fitness,
+        bestEpoch: best.epoch,
+      },
+      meta(epoch, extra),
+    );
+    await hooks.onCheckpoint?.('last', lastFile, epoch);
+    if (isBest) {
+      const bestFile = path.join(hooks.runDir, CHECKPOINT_FILES.best);
+      await saveCheckpoint(bestFile, emaTensors, meta(epoch, extra));
+      await hooks.onCheckpoint?.('best', bestFile, epoch);
+    }
+
+    const record: EpochMetrics = {
+      epoch,
+      boxLoss: sums.box / Math.max(i, 1),
+      objLoss: sums.obj / Math.max(i, 1),
+      clsLoss: sums.cls / Math.max(i, 1),
+      lr: [lr.bias, lr.weight, lr.bn],
+      precision: result.precision,
+      recall: result.recall,
+      map50: result.map50,
+      map50_95: result.map50_95,
+      fitness: result.fitness,
+      seconds: (performance.now() - epochStart) / 1000,
+      imagesPerSecond: trainSeconds > 0 ? loader.size / trainSeconds : null,
+    };
+    history.push(record);
+    hooks.onEpoch?.(record, result.perClass, result);
+  }
+
+  if (bestResult) hooks.onFinalEvaluation?.(bestResult, 'best');
+  const last = history.at(-1);
+  const summary = last
+    ? `Completed ${config.epochs} epochs: best mAP50-95 ${Math.max(...history.map((h) => h.map50_95 ?? 0)).toFixed(3)} (epoch ${best.epoch}).`
+    : `Completed ${config.epochs} epochs.`;
+  return { epochs: history, best, summary };
+}
+
+interface StepLosses {
+  total: number;
+  box: number;
+  obj: number;
+  cls: number;
+}
+
+/**
+ * One forward/backward pass: the frozen prefix outside the tape, the rest inside; gradients go
+ * to the optimizer's accumulation. Returns the loss terms as numbers (one read-back per batch).
+ */
+function trainStep(s: TrainSetup, images: Float32Array, shape: readonly number[], targets: Float32Array): StepLosses {
+  const { model } = s;
+  const opts = { training: true, bnEvalModules: s.bnEvalModules };
+  const x = tf.tensor4d(images, shape as [number, number, number, number]);
+  const prefix = s.firstTrainable > 0 ? model.runPrefix(x, s.firstTrainable, opts) : model.begin(x);
+  let parts: tf.Scalar[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const state = model.runModules(prefix, s.firstTrainable, model.graph.modules.length, opts);
+      if (!state.raws) throw new Error('the model graph has no Detect module');
+      const loss = computeLoss(state.raws, targets, s.lossContext);
+      parts = [tf.keep(loss.lbox), tf.keep(loss.lobj), tf.keep(loss.lcls)];
+      return loss.total;
+    }, s.trainableVars);
+    s.optimizer.accumulate(grads);
+    const total = value.dataSync()[0] ?? NaN;
+    const [box, obj, cls] = parts.map((p) => p.dataSync()[0] ?? NaN);
+    value.dispose();
+    tf.dispose(grads);
+    // YOLOv5 logs the per-image loss terms (loss_items = loss / batch before the batch scaling).
+    return { total, box: box ?? NaN, obj: obj ?? NaN, cls: cls ?? NaN };
+  } finally {
+    tf.dispose(parts);
+    if (s.firstTrainable > 0) model.disposeState(prefix);
+    x.dispose();
+  }
+}

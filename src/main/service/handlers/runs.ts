@@ -1,0 +1,174 @@
+/** Runs, sweeps and comparisons: queue, inspect, cancel, resume, delete, compare. */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { comparisonCsv, paretoFrontier, recommend } from '../../../shared/compare.js';
+import type { Handlers } from '../../../shared/contract.js';
+import { formatFreezeSpec, parseFreezeSpec } from '../../../shared/freeze.js';
+import { FreezeLabError } from '../../../shared/result.js';
+import type { NewRun } from '../../../shared/runs.js';
+import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
+import {
+  comparisonRows,
+  createRun,
+  createSweep,
+  deleteRun,
+  getRun,
+  getRunRecord,
+  listRuns,
+  runsOfSweep,
+  samplesOf,
+  setRunStatus,
+  type Db,
+} from '../../store/index.js';
+import type { ServiceContext } from '../service.js';
+import { datasetFingerprint, weightsDigest } from './fingerprint.js';
+
+type RunHandlers = Pick<
+  Handlers<ServiceContext>,
+  | 'runs.start'
+  | 'sweeps.start'
+  | 'runs.list'
+  | 'runs.get'
+  | 'runs.samples'
+  | 'runs.cancel'
+  | 'runs.resume'
+  | 'runs.delete'
+  | 'runs.compare'
+>;
+
+/** Everything about a run that can be known before it trains; files are checked here, not later. */
+async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
+  const freeze = formatFreezeSpec(parseFreezeSpec(config.freeze));
+  const data = path.resolve(config.data);
+  const weights = config.weights ? path.resolve(config.weights) : null;
+  const resolved: TrainConfig = { ...config, data, freeze, ...(weights ? { weights } : {}) };
+  const model = config.model ?? (weights ? path.basename(weights) : 'unknown');
+  return {
+    name: config.name ?? `${model} · freeze ${freeze}`,
+    sweepId,
+    config: resolved,
+    datasetPath: data,
+    datasetFingerprint: await datasetFingerprint(data),
+    weightsPath: weights,
+    weightsSha256: weights ? await weightsDigest(weights) : null,
+    model,
+    imgSize: config.imgSize,
+    batch: config.batch,
+    epochs: config.epochs,
+    freezeSpec: freeze,
+    bnPolicy: config.bnFrozen,
+    hypName: config.hyp,
+    backend: config.backend ?? null,
+    seed: config.seed,
+  };
+}
+
+function startQueued(ctx: ServiceContext): void {
+  ctx.runner()?.pump();
+}
+
+export const runHandlers: RunHandlers = {
+  async 'runs.start'(config, ctx) {
+    const run = createRun(ctx.store(), await newRun(config, null));
+    ctx.events.emit('run.status', { runId: run.id, status: run.status, reason: null });
+    startQueued(ctx);
+    return { runId: run.id };
+  },
+
+  async 'sweeps.start'(request, ctx) {
+    const configs = expandSweep(request);
+    const runs = await Promise.all(configs.map((c) => newRun(c, null)));
+    const db = ctx.store();
+    const ids = db.transaction(() => {
+      const sweep = createSweep(db, {
+        name: request.name ?? `sweep of ${request.freezes.join(', ')}`,
+        config: request,
+      });
+      return { sweepId: sweep.id, runIds: runs.map((r) => createRun(db, { ...r, sweepId: sweep.id }).id) };
+    })();
+    for (const runId of ids.runIds) ctx.events.emit('run.status', { runId, status: 'queued', reason: null });
+    startQueued(ctx);
+    return ids;
+  },
+
+  async 'runs.list'(args, ctx) {
+    return args.sweepId !== undefined
+      ? runsOfSweep(ctx.store(), args.sweepId)
+      : listRuns(ctx.store(), { limit: args.limit });
+  },
+
+  async 'runs.get'(args, ctx) {
+    return getRun(ctx.store(), args.id);
+  },
+
+  async 'runs.samples'(args, ctx) {
+    getRunRecord(ctx.store(), args.id);
+    return samplesOf(ctx.store(), args.id, { maxPoints: args.maxPoints });
+  },
+
+  async 'runs.cancel'(args, ctx) {
+    const db = ctx.store();
+    const run = getRunRecord(db, args.id);
+    const runner = ctx.runner();
+    if (runner) return { status: runner.cancel(args.id) };
+    if (run.status === 'queued') {
+      setRunStatus(db, args.id, 'cancelled', { reason: 'Cancelled by the user before it started.' });
+      return { status: 'cancelled' };
+    }
+    throw new FreezeLabError(
+      'conflict',
+      `Run ${args.id} is ${run.status}${run.pid ? ` in another FreezeLab process (pid ${run.pid})` : ''}.`,
+      'Cancel it from the FreezeLab window or server that is running it.',
+    );
+  },
+
+  async 'runs.resume'(args, ctx) {
+    const db = ctx.store();
+    const run = getRunRecord(db, args.id);
+    if (run.status !== 'interrupted' && run.status !== 'failed' && run.status !== 'cancelled') {
+      throw new FreezeLabError(
+        'conflict',
+        `Run ${args.id} is ${run.status}; only interrupted, failed or cancelled runs can be resumed.`,
+      );
+    }
+    setRunStatus(db, args.id, 'queued', {
+      reason: run.lastEpochDone >= 0 ? `Resuming after epoch ${run.lastEpochDone}.` : 'Starting again.',
+    });
+    ctx.events.emit('run.status', { runId: args.id, status: 'queued', reason: null });
+    startQueued(ctx);
+    return { runId: args.id };
+  },
+
+  async 'runs.delete'(args, ctx) {
+    const files = deleteRun(ctx.store(), args.id);
+    await Promise.all(files.map((f) => rm(f, { force: true })));
+    await rm(path.join(ctx.paths.runsDir, String(args.id)), { recursive: true, force: true });
+    return { deleted: args.id };
+  },
+
+  async 'runs.compare'(args, ctx) {
+    return compareRuns(ctx.store(), args.ids, args.baselineId);
+  },
+};
+
+export function compareRuns(db: Db, ids: readonly number[], baselineId?: number) {
+  const rows = comparisonRows(db, ids);
+  const points = (x: (r: (typeof rows)[number]) => number | null) =>
+    rows.flatMap((r) => {
+      const xv = x(r);
+      return xv === null || r.bestMap50_95 === null ? [] : [{ id: r.runId, x: xv, y: r.bestMap50_95 }];
+    });
+  return {
+    rows,
+    memoryFrontier: paretoFrontier(
+      points((r) => r.peakMemoryBytes),
+      { x: 'min', y: 'max' },
+    ).map((p) => p.id),
+    timeFrontier: paretoFrontier(
+      points((r) => r.secondsPerEpoch),
+      { x: 'min', y: 'max' },
+    ).map((p) => p.id),
+    recommendation: recommend(rows, baselineId),
+    csv: comparisonCsv(rows),
+  };
+}

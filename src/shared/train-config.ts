@@ -1,0 +1,109 @@
+/**
+ * The training configuration: one schema for the CLI, the service, the launcher and the worker.
+ * Defaults follow the Ultralytics freeze guide's experiments (img 320 here for CPU budgets).
+ */
+import { z } from 'zod';
+
+export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_CHOICES)[number];
+
+export const imgSizeSchema = z
+  .number()
+  .int()
+  .min(32)
+  .max(2048)
+  .refine((v) => v % 32 === 0, 'image size must be a multiple of 32');
+export const ncSchema = z.number().int().min(1).max(1000);
+/** A model: built-in size (n, s, m, l, x, yolov5n...), or a path to a .yaml, .pt or .safetensors. */
+export const modelSpecSchema = z.string().trim().min(1, 'name a model: n, s, m, l, x, or a .yaml/.pt file').max(4096);
+export const pathSchema = z.string().trim().min(1, 'give a path').max(4096);
+export const freezeTextSchema = z.string().trim().max(1000);
+export const runIdSchema = z.number().int().positive();
+
+const trainFields = {
+  /** Starting weights (.pt or FreezeLab .safetensors); absent = train from the model's fresh init. */
+  weights: pathSchema.optional(),
+  /** Model YAML or built-in size; absent = the architecture stored in the weights. */
+  model: modelSpecSchema.optional(),
+  /** Ultralytics data YAML. */
+  data: pathSchema,
+  imgSize: imgSizeSchema.default(320),
+  batch: z.number().int().min(1).max(256).default(16),
+  epochs: z.number().int().min(1).max(1000).default(3),
+  /** Freeze spec: N, a list, or none | backbone | all-but-detect. */
+  freeze: freezeTextSchema.default('none'),
+  /** Hyper-parameters: scratch-low | finetune | VOC, or a YAML file. */
+  hyp: z.string().trim().min(1).max(4096).default('scratch-low'),
+  /** BatchNorm of frozen modules: `update` (YOLOv5) or `freeze` (eval-mode statistics). */
+  bnFrozen: z.enum(['update', 'freeze']).default('update'),
+  backend: z.enum(BACKEND_CHOICES).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
+  /** Keep decoded, resized training images in memory. */
+  cache: z.boolean().default(false),
+  name: z.string().trim().min(1).max(200).optional(),
+};
+
+export const trainConfigSchema = z
+  .object(trainFields)
+  .strict()
+  .refine((c) => c.weights !== undefined || c.model !== undefined, {
+    message: 'give --weights (a .pt or .safetensors file) or --model (n, s, m, l, x or a .yaml)',
+    path: ['weights'],
+  });
+
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** A sweep: the same settings for every run but the axes that vary. */
+export const sweepRequestSchema = z
+  .object({
+    ...trainFields,
+    freeze: z.undefined().optional(),
+    /** One run per freeze spec (and per BN policy and model, when given). */
+    freezes: z.array(freezeTextSchema.min(1)).min(1).max(32),
+    bnPolicies: z
+      .array(z.enum(['update', 'freeze']))
+      .min(1)
+      .max(2)
+      .optional(),
+    models: z.array(modelSpecSchema).min(1).max(5).optional(),
+  })
+  .strict()
+  .refine((c) => c.weights !== undefined || c.model !== undefined || c.models !== undefined, {
+    message: 'give weights or a model',
+    path: ['weights'],
+  });
+
+export type SweepRequest = z.output<typeof sweepRequestSchema>;
+export type SweepRequestInput = z.input<typeof sweepRequestSchema>;
+
+/** Expands a sweep into the run configurations it queues (freeze varies fastest). */
+export function expandSweep(request: SweepRequest): TrainConfig[] {
+  const { freezes, bnPolicies, models, ...base } = request;
+  const out: TrainConfig[] = [];
+  for (const model of models ?? [base.model]) {
+    for (const bnFrozen of bnPolicies ?? [base.bnFrozen]) {
+      for (const freeze of freezes) {
+        const parts = [
+          base.name,
+          model && models ? model : undefined,
+          `freeze ${freeze}`,
+          bnPolicies ? `bn ${bnFrozen}` : undefined,
+        ];
+        out.push({
+          ...base,
+          ...(model !== undefined ? { model } : {}),
+          bnFrozen,
+          freeze,
+          name: parts.filter(Boolean).join(' · '),
+        });
+      }
+    }
+  }
+  return out;
+}
