@@ -139,6 +139,10 @@ export const commands = {
   'runs.cancel': command<{ readonly status: RunStatus }>()(z.object({ id: runIdSchema }).strict()),
   /** Queue an interrupted, failed or cancelled run again, resuming from its last checkpoint. */
   'runs.resume': command<{ readonly runId: number }>()(z.object({ id: runIdSchema }).strict()),
+  /** Copy a run's checkpoints and metrics (CSV, JSON) into a folder. */
+  'runs.export': command<{ readonly files: readonly string[] }>()(
+    z.object({ id: runIdSchema, dir: pathSchema }).strict(),
+  ),
   'runs.delete': command<{ readonly deleted: number }>()(z.object({ id: runIdSchema }).strict()),
   'runs.compare': command<ComparisonResult>()(
     z.object({ ids: z.array(runIdSchema).min(1).max(200), baselineId: runIdSchema.optional() }).strict(),
@@ -168,10 +172,8 @@ export interface Events {
 }
 
 export type EventName = keyof Events;
-export interface EventMessage<K extends EventName = EventName> {
-  readonly event: K;
-  readonly payload: Events[K];
-}
+/** A pushed event: a union discriminated by `event`, so `if (m.event === 'run.progress')` narrows. */
+export type EventMessage = { [K in EventName]: { readonly event: K; readonly payload: Events[K] } }[EventName];
 
 // ---- Derived sides ----------------------------------------------------------------------------
 

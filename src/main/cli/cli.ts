@@ -3,6 +3,7 @@
  * Each subcommand lives in `commands/` and registers itself in `commands/index.ts`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FreezeLabError } from '../../shared/result.js';
 import { packageInfo } from '../version.js';
 
 export interface CliIO {
@@ -109,4 +110,29 @@ export function intOption(
     throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, got '${String(raw)}'.`);
   }
   return value;
+}
+
+/** A required string option, with a usage error naming it. */
+export function stringOption(values: CliValues, name: string): string {
+  const raw = values[name];
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--${name} is required.`);
+  return raw;
+}
+
+/** A number option within [min, max], with a usage error naming it. */
+export function floatOption(values: CliValues, name: string, fallback: number, min: number, max: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${name} takes a number from ${min} to ${max}, got '${String(raw)}'.`);
+  }
+  return value;
+}
+
+/** One line for a user-facing failure: the message, then the hint when there is one. */
+export function failureLine(command: string, error: unknown): string {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const hint = e instanceof FreezeLabError && e.hint ? ` ${e.hint}` : '';
+  return `freezelab ${command}: ${e.message.split('\n')[0]}${hint}\n`;
 }

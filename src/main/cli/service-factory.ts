@@ -16,10 +16,11 @@ export function backendOption(values: CliValues): BackendChoice | undefined {
   return raw as BackendChoice;
 }
 
-export function serviceFor(host: HostKind, values: CliValues): Service {
+export function serviceFor(host: HostKind, values: CliValues, opts: { runJobs?: boolean } = {}): Service {
   const prefer = backendOption(values);
   return createService({
     host,
+    runJobs: opts.runJobs ?? true,
     paths: resolveDataPaths({ db: typeof values.db === 'string' ? values.db : undefined }),
     loadBackend: () => initBackend(prefer ? { prefer } : {}),
   });

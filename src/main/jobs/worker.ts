@@ -101,7 +101,8 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
         const peaks = sampler.takeWindowPeaks();
         const record = {
           ...epoch,
-          peakTensorBytes: peaks.tensorBytes,
+          // The trainer measures live tensors exactly; the timer samples can only miss the peak.
+          peakTensorBytes: Math.max(epoch.peakTensorBytes ?? 0, peaks.tensorBytes ?? 0) || null,
           peakRssBytes: peaks.rssBytes,
           peakGpuMemBytes: peaks.processGpuMemBytes ?? peaks.gpuMemUsedBytes,
         };

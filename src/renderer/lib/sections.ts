@@ -31,7 +31,7 @@ export const SECTIONS: readonly Section[] = [
     id: 'compare',
     label: 'Compare',
     title: 'Compare',
-    lead: 'Accuracy against GPU memory and time, across freeze choices.',
+    lead: 'Accuracy against memory (GPU when measured) and time, across freeze choices.',
     empty: { title: 'Nothing to compare', body: 'Complete two or more runs to compare them here.' },
   },
 ];

@@ -8,6 +8,18 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { AugmentHyp } from '../../../src/main/engine/data/augment.js';
 import type { LoaderItem } from '../../../src/main/engine/data/loader.js';
+import { Rng } from '../../../src/main/engine/data/random.js';
+import type { RgbImage } from '../../../src/main/engine/infer/resize.js';
+
+/** A w x h RGB image of seeded random bytes. */
+export function noise(w: number, h: number, seed: number): RgbImage {
+  const r = new Rng(seed);
+  return { data: Uint8Array.from({ length: w * h * 3 }, () => r.below(256)), width: w, height: h, channels: 3 };
+}
+
+/** The RGB values of pixel (x, y). */
+export const px = (img: RgbImage, x: number, y: number): number[] =>
+  Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
 
 /** Every augmentation off: random_perspective is then the identity. */
 export const NO_AUG: AugmentHyp = {

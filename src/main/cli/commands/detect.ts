@@ -3,33 +3,8 @@ import { detectImage, type DetectResult } from '../../engine/infer/detect.js';
 import { instantiateModel, resolveModelSource } from '../../engine/model/source.js';
 import { initBackend } from '../../engine/tf/backend.js';
 import { FreezeLabError } from '../../../shared/result.js';
-import { type CliValues, type CliCommand, UsageError, intOption } from '../cli.js';
+import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
 import { backendOption } from '../service-factory.js';
-
-/** A required string option, with a usage error naming it. */
-export function stringOption(values: CliValues, name: string): string {
-  const raw = values[name];
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--${name} is required.`);
-  return raw;
-}
-
-/** A number option within [min, max], with a usage error naming it. */
-export function floatOption(values: CliValues, name: string, fallback: number, min: number, max: number): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`--${name} takes a number from ${min} to ${max}, got '${String(raw)}'.`);
-  }
-  return value;
-}
-
-/** One line for a user-facing failure: the message, then the hint when there is one. */
-export function failureLine(command: string, error: unknown): string {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const hint = e instanceof FreezeLabError && e.hint ? ` ${e.hint}` : '';
-  return `freezelab ${command}: ${e.message.split('\n')[0]}${hint}\n`;
-}
 
 /** `person 0.88 [55, 398, 211, 889]` per detection. */
 export function formatDetections(r: DetectResult): string {

@@ -1,9 +1,25 @@
 import type { CliCommand } from '../cli.js';
 import { archCommand } from './arch.js';
+import { checkCommand } from './check.js';
+import { compareCommand, exportCommand, resumeCommand, runsCommand } from './runs.js';
+import { sweepCommand, trainCommand } from './train.js';
 import { detectCommand } from './detect.js';
 import { valCommand } from './val.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 
 /** Every `freezelab` subcommand, in the order `--help` lists them. */
-export const cliCommands: readonly CliCommand[] = [serveCommand, infoCommand, archCommand, detectCommand, valCommand];
+export const cliCommands: readonly CliCommand[] = [
+  serveCommand,
+  infoCommand,
+  archCommand,
+  checkCommand,
+  detectCommand,
+  valCommand,
+  trainCommand,
+  sweepCommand,
+  runsCommand,
+  compareCommand,
+  resumeCommand,
+  exportCommand,
+];

@@ -2,9 +2,8 @@ import { loadDataConfig } from '../../engine/data/config.js';
 import { type ValidateResult, validate } from '../../engine/eval/validate.js';
 import { instantiateModel, resolveModelSource } from '../../engine/model/source.js';
 import { initBackend } from '../../engine/tf/backend.js';
-import { type CliCommand, UsageError, intOption } from '../cli.js';
+import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
 import { backendOption } from '../service-factory.js';
-import { failureLine, floatOption, stringOption } from './detect.js';
 
 /** Python's '%.3g'. */
 function g3(v: number): string {

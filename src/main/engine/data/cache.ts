@@ -6,7 +6,8 @@
  */
 import os from 'node:os';
 import { FreezeLabError } from '../../../shared/result.js';
-import { readImageAsOpenCv, resizeAsOpenCv } from '../infer/detect.js';
+import { loadImageRgb } from '../infer/image.js';
+import { resizeLongSide, resizedSize } from '../infer/letterbox.js';
 import type { RgbImage } from '../infer/resize.js';
 
 /** One image to load: its file and (EXIF-rotated) size as the scanner measured it. */
@@ -45,15 +46,6 @@ export class CacheBudgetError extends FreezeLabError {
 
 function gb(bytes: number): string {
   return (bytes / 1e9).toFixed(bytes < 1e8 ? 3 : 1);
-}
-
-/**
- * Size after load_image: long side `imgSize`, each side int(side * r) as YOLOv5 v7.0 (later
- * releases take math.ceil; the reference run and the validation loader truncate), at least 1.
- */
-export function resizedSize(width: number, height: number, imgSize: number): [number, number] {
-  const r = imgSize / Math.max(width, height);
-  return r === 1 ? [width, height] : [Math.max(1, Math.floor(width * r)), Math.max(1, Math.floor(height * r))];
 }
 
 /** Bytes the RAM cache needs for these images (exact, from the scanned sizes). */
@@ -124,7 +116,7 @@ export class ImageStore {
     const inFlight = this.pending.get(index);
     if (inFlight) return inFlight;
     const p = (async () => {
-      const img = loadImageResize(await readImageAsOpenCv(e.imageFile), this.opts.imgSize, this.opts.augment);
+      const img = resizeLongSide(await loadImageRgb(e.imageFile), this.opts.imgSize, this.opts.augment);
       if (this.cache) {
         this.cache[index] = img;
         this.cached++;
@@ -137,15 +129,4 @@ export class ImageStore {
     }
     return p;
   }
-}
-
-/**
- * load_image's resize: long side to `size`, INTER_LINEAR when augmenting or enlarging, else
- * INTER_AREA, through `resizeAsOpenCv` (OpenCV's integer-factor area shortcut included).
- */
-export function loadImageResize(img: RgbImage, size: number, augment: boolean): RgbImage {
-  const r = size / Math.max(img.height, img.width);
-  if (r === 1) return img;
-  const [w, h] = resizedSize(img.width, img.height, size);
-  return resizeAsOpenCv(img, w, h, augment || r > 1 ? 'linear' : 'area');
 }

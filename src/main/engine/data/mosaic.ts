@@ -4,7 +4,8 @@
  * xywhn2xyxy / xyxy2xywhn.
  */
 import type { RgbImage } from '../infer/resize.js';
-import { BORDER_VALUE, type PerspectiveParams, randomPerspective } from './augment.js';
+import { type PerspectiveParams, randomPerspective } from './augment.js';
+import { BORDER_VALUE } from './warp.js';
 import type { Rng } from './random.js';
 
 /** A label row as the scanner gives it: class and normalized centre/size. */

@@ -4,8 +4,8 @@
  * shape per batch, load_image's long-side resize, letterbox(auto=False, scaleup=False), and the
  * labels carried to the letterboxed image and back to original pixels as val.py does.
  */
-import { readImageAsOpenCv, letterboxAsOpenCv, resizeAsOpenCv } from '../infer/detect.js';
-import type { RgbImage } from '../infer/resize.js';
+import { loadImageRgb } from '../infer/image.js';
+import { letterbox, resizeLongSide } from '../infer/letterbox.js';
 import type { ImageScan } from './scan.js';
 import { mapPool } from './scan.js';
 
@@ -81,26 +81,16 @@ export interface LoadedValBatch {
   readonly images: readonly LoadedValImage[];
 }
 
-/**
- * YOLOv5 v7.0 load_image: long side to imgSize, each side int(side * r), INTER_AREA when shrinking
- * (INTER_LINEAR when enlarging). Returns the image itself when already that size.
- */
-export function loadImageResize(img: RgbImage, imgSize: number): RgbImage {
-  const r = imgSize / Math.max(img.height, img.width);
-  if (r === 1) return img;
-  // v7.0 truncates (int(w0 * r)); later releases use math.ceil. The reference run truncates.
-  return resizeAsOpenCv(img, Math.floor(img.width * r), Math.floor(img.height * r), r > 1 ? 'linear' : 'area');
-}
-
 /** Decodes, resizes and letterboxes one batch (a few images decoded at once by sharp's threads). */
 export async function loadValBatch(batch: ValBatch, imgSize: number, concurrency = 4): Promise<LoadedValBatch> {
   const [bh, bw] = batch.shape;
   const plane = bh * bw * 3;
   const data = new Float32Array(batch.images.length * plane);
   const images = await mapPool(batch.images, concurrency, async (scan) => {
-    const img = await readImageAsOpenCv(scan.imageFile);
-    const resized = loadImageResize(img, imgSize);
-    const lb = letterboxAsOpenCv(resized, { newShape: [bh, bw], auto: false, scaleup: false });
+    const img = await loadImageRgb(scan.imageFile);
+    // load_image with augment=False, then letterbox(auto=False, scaleup=False).
+    const resized = resizeLongSide(img, imgSize, false);
+    const lb = letterbox(resized, { newShape: [bh, bw], auto: false, scaleup: false });
     if (lb.image.width !== bw || lb.image.height !== bh) {
       throw new Error(`letterbox of ${scan.imageFile} gave ${lb.image.width}x${lb.image.height}, not ${bw}x${bh}`);
     }

@@ -4,13 +4,13 @@
  * to original pixels and rounded. Also the memory-lean eval forward the validator shares.
  */
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
 import { roundHalfEven } from '../eval/numpy.js';
 import type { ForwardState, YoloModel } from '../model/forward.js';
 import { detectBlock } from '../model/graph.js';
-import { type LetterboxOptions, type LetterboxResult, letterbox, toFloatInput } from './letterbox.js';
+import { loadImageRgb } from './image.js';
+import { letterbox, toFloatInput } from './letterbox.js';
 import { nonMaxSuppression, scaleBoxes } from './nms.js';
-import { type Interpolation, type RgbImage, resizeImage } from './resize.js';
+import type { RgbImage } from './resize.js';
 
 /** One detection in original image pixels. */
 export interface Detection {
@@ -93,108 +93,6 @@ export function predict(model: YoloModel, x: tf.Tensor4D, peak?: MemoryPeak): tf
   }
 }
 
-/**
- * Decodes an image as YOLOv5's cv2.imread does: EXIF orientation applied, embedded ICC profile
- * ignored. (`loadImageRgb` lets sharp convert through the profile: bus.jpg carries Display P3
- * and then differs from OpenCV by up to 52 levels in red, moving confidences by 0.02; with the
- * profile ignored the decode is bit-identical to the reference input.) Throws naming the file.
- */
-export async function readImageAsOpenCv(file: string): Promise<RgbImage> {
-  try {
-    const { data, info } = await sharp(file, { failOn: 'truncated', ignoreIcc: true })
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      width: info.width,
-      height: info.height,
-      channels: info.channels,
-    };
-  } catch (e) {
-    throw new ImageReadError(file, (e as Error).message.split('\n')[0] ?? String(e), { cause: e });
-  }
-}
-
-/** An image file that cannot be decoded (missing, corrupt, not an image). */
-export class ImageReadError extends Error {
-  constructor(
-    readonly file: string,
-    reason: string,
-    opts?: ErrorOptions,
-  ) {
-    super(`Cannot read image ${file}: ${reason}`, opts);
-    this.name = 'ImageReadError';
-  }
-}
-
-/**
- * cv2.resize including OpenCV's integer-factor INTER_AREA shortcut (resizeAreaFast), which
- * `resizeImage` lacks: a shrink by whole factors (and an exact 2x INTER_LINEAR shrink, which
- * OpenCV turns into INTER_AREA) averages whole cells with integer rounding, `(sum + 2) >> 2` for
- * 2x2. Without it, zidane.jpg (1280x720 -> 640x360) differs on 12% of its pixels by one level
- * and a detection's confidence moves by 0.011. Other cases go to `resizeImage`.
- */
-export function resizeAsOpenCv(img: RgbImage, width: number, height: number, interp: Interpolation): RgbImage {
-  const sx = img.width / width;
-  const sy = img.height / height;
-  const fast =
-    Number.isInteger(sx) &&
-    Number.isInteger(sy) &&
-    sx >= 1 &&
-    sy >= 1 &&
-    sx * sy > 1 &&
-    (interp === 'area' || (sx === 2 && sy === 2));
-  return fast ? resizeAreaFast(img, sx, sy) : resizeImage(img, width, height, interp);
-}
-
-/** OpenCV resizeAreaFast_ (imgproc/resize.cpp) for 8-bit images and whole factors. */
-function resizeAreaFast(img: RgbImage, sx: number, sy: number): RgbImage {
-  const cn = img.channels;
-  const width = img.width / sx;
-  const height = img.height / sy;
-  const src = img.data;
-  const srcRow = img.width * cn;
-  const out = new Uint8Array(width * height * cn);
-  const scale = Math.fround(1 / (sx * sy));
-  for (let dy = 0; dy < height; dy++) {
-    for (let dx = 0; dx < width; dx++) {
-      for (let c = 0; c < cn; c++) {
-        let sum = 0;
-        for (let j = 0; j < sy; j++) {
-          const row = (dy * sy + j) * srcRow + dx * sx * cn + c;
-          for (let i = 0; i < sx; i++) sum += src[row + i * cn]!;
-        }
-        // ResizeAreaFastVec for 2x2; otherwise saturate_cast<uchar>(sum * (1.f / area)).
-        out[(dy * width + dx) * cn + c] =
-          sx === 2 && sy === 2 ? (sum + 2) >> 2 : Math.min(255, roundHalfEven(Math.fround(sum * scale)));
-      }
-    }
-  }
-  return { data: out, width, height, channels: cn };
-}
-
-/**
- * `letterbox` with the resize done by {@link resizeAsOpenCv}: the image is first resized to the
- * unpadded size letterbox would compute, then padded (the second letterbox does not resize).
- * `ratio` is reported against the original image. scaleFill is passed through unchanged.
- */
-export function letterboxAsOpenCv(img: RgbImage, opts: LetterboxOptions): LetterboxResult {
-  if (opts.scaleFill) return letterbox(img, opts);
-  const [nh, nw] = typeof opts.newShape === 'number' ? [opts.newShape, opts.newShape] : opts.newShape;
-  let r = Math.min(nh / img.height, nw / img.width);
-  if (opts.scaleup === false) r = Math.min(r, 1);
-  const uw = roundHalfEven(img.width * r);
-  const uh = roundHalfEven(img.height * r);
-  const resized =
-    uw === img.width && uh === img.height ? img : resizeAsOpenCv(img, uw, uh, opts.interpolation ?? 'linear');
-  // uw <= nw and uh <= nh, so with scaleup off this letterbox only pads.
-  const lb = letterbox(resized, { ...opts, scaleup: false });
-  return { ...lb, ratio: [r, r] };
-}
-
 /** Detections of an already decoded image (see {@link detectImage}). */
 export async function detectRgb(
   model: YoloModel,
@@ -206,7 +104,7 @@ export async function detectRgb(
   const stride = modelStride(model);
   const size = checkImgSize(opts.imgSize ?? 640, stride);
   // detect.py LoadImages: letterbox(im0, img_size, stride, auto=True), INTER_LINEAR, scaleup.
-  const lb = letterboxAsOpenCv(img, { newShape: size, auto: true, stride });
+  const lb = letterbox(img, { newShape: size, auto: true, stride });
   const inputShape: [number, number] = [lb.image.height, lb.image.width];
   const input = tf.tensor4d(toFloatInput(lb.image), [1, inputShape[0], inputShape[1], 3]);
   let decoded: tf.Tensor3D;
@@ -254,6 +152,7 @@ export async function detectRgb(
 /**
  * Runs the model on one image file as YOLOv5 detect.py does. `names` maps class ids to names
  * (e.g. from `resolveModelSource`). Every tensor it creates is disposed before it returns.
+ * Throws `ImageReadError` (infer/image.ts) when the file cannot be decoded.
  */
 export async function detectImage(
   model: YoloModel,
@@ -261,5 +160,5 @@ export async function detectImage(
   file: string,
   opts: DetectOptions = {},
 ): Promise<DetectResult> {
-  return detectRgb(model, names, await readImageAsOpenCv(file), opts);
+  return detectRgb(model, names, await loadImageRgb(file), opts);
 }

@@ -87,15 +87,25 @@ export function pad(img: RgbImage, top: number, bottom: number, left: number, ri
 }
 
 /**
- * YOLOv5 load_image: resize so the long side equals `size` (ceil of each side), INTER_AREA when
- * shrinking without augmentation, INTER_LINEAR otherwise. Returns the image unchanged when it
- * already has that long side.
+ * Size after YOLOv5 v7.0 load_image: long side `size`, each side int(side * r) (v7.0 truncates;
+ * later releases take math.ceil, but the reference run truncates), at least 1 (where cv2.resize
+ * would fail on a sliver image). Unchanged when the long side already is `size`.
+ */
+export function resizedSize(width: number, height: number, size: number): [number, number] {
+  const r = size / Math.max(width, height);
+  return r === 1 ? [width, height] : [Math.max(1, Math.floor(width * r)), Math.max(1, Math.floor(height * r))];
+}
+
+/**
+ * YOLOv5 v7.0 load_image's resize (utils/dataloaders.py): long side to `size` ({@link resizedSize}),
+ * INTER_LINEAR when augmenting or enlarging, INTER_AREA otherwise. Returns the image itself when
+ * its long side already is `size`.
  */
 export function resizeLongSide(img: RgbImage, size: number, augment: boolean): RgbImage {
   const r = size / Math.max(img.height, img.width);
   if (r === 1) return img;
-  const interp: Interpolation = augment || r > 1 ? 'linear' : 'area';
-  return resizeImage(img, Math.ceil(img.width * r), Math.ceil(img.height * r), interp);
+  const [w, h] = resizedSize(img.width, img.height, size);
+  return resizeImage(img, w, h, augment || r > 1 ? 'linear' : 'area');
 }
 
 /** HWC uint8 -> NHWC float32 in [0, 1] (the network input, one image). */

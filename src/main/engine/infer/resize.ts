@@ -2,7 +2,8 @@
  * OpenCV-compatible resizing of 8-bit HWC images in plain JS, so that network inputs match what
  * YOLOv5 feeds its model (cv2.resize) rather than what an image library's own kernels give.
  * Follows OpenCV 4.x imgproc/resize.cpp: INTER_LINEAR on 8-bit data uses 11-bit fixed-point
- * weights (and the SIMD vertical pass's rounding); INTER_AREA uses float32 area weights.
+ * weights (and the SIMD vertical pass's rounding); INTER_AREA uses float32 area weights, or
+ * whole-cell integer averages when the shrink factors are whole numbers.
  */
 
 /** An 8-bit image, rows of pixels with `channels` interleaved values (HWC). */
@@ -25,13 +26,50 @@ function cvRound(v: number): number {
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** cv2.resize(img, (width, height), interpolation). */
+/**
+ * cv2.resize(img, (width, height), interpolation), including OpenCV's integer-factor INTER_AREA
+ * shortcut (resizeAreaFast): a shrink by whole factors averages whole cells with integer rounding,
+ * `(sum + 2) >> 2` for 2x2. (Without it, zidane.jpg 1280x720 -> 640x360 differs on 12% of its
+ * pixels by one level and a detection's confidence moves by 0.011.)
+ */
 export function resizeImage(img: RgbImage, width: number, height: number, interp: Interpolation): RgbImage {
   if (width === img.width && height === img.height) return { ...img, data: img.data.slice() };
   if (width < 1 || height < 1) throw new RangeError(`resize to ${width}x${height}: size must be at least 1x1`);
+  const sx = img.width / width;
+  const sy = img.height / height;
   // cv::resize turns an exact 2x INTER_LINEAR shrink into INTER_AREA.
-  if (interp === 'linear' && img.width === width * 2 && img.height === height * 2) interp = 'area';
+  if (interp === 'linear' && sx === 2 && sy === 2) interp = 'area';
+  // Whole factors >= 1 (not both 1: equal sizes returned above) take resizeAreaFast.
+  if (interp === 'area' && Number.isInteger(sx) && Number.isInteger(sy) && sx >= 1 && sy >= 1) {
+    return resizeAreaFast(img, sx, sy);
+  }
   return interp === 'linear' ? resizeLinear(img, width, height) : resizeArea(img, width, height);
+}
+
+/** OpenCV resizeAreaFast_ (imgproc/resize.cpp) for 8-bit images and whole factors. */
+function resizeAreaFast(img: RgbImage, sx: number, sy: number): RgbImage {
+  const cn = img.channels;
+  const width = img.width / sx;
+  const height = img.height / sy;
+  const src = img.data;
+  const srcRow = img.width * cn;
+  const out = new Uint8Array(width * height * cn);
+  const scale = Math.fround(1 / (sx * sy));
+  for (let dy = 0; dy < height; dy++) {
+    for (let dx = 0; dx < width; dx++) {
+      for (let c = 0; c < cn; c++) {
+        let sum = 0;
+        for (let j = 0; j < sy; j++) {
+          const row = (dy * sy + j) * srcRow + dx * sx * cn + c;
+          for (let i = 0; i < sx; i++) sum += src[row + i * cn]!;
+        }
+        // ResizeAreaFastVec for 2x2; otherwise saturate_cast<uchar>(sum * (1.f / area)).
+        out[(dy * width + dx) * cn + c] =
+          sx === 2 && sy === 2 ? (sum + 2) >> 2 : Math.min(255, cvRound(Math.fround(sum * scale)));
+      }
+    }
+  }
+  return { data: out, width, height, channels: cn };
 }
 
 /** Per destination index: source index and fixed-point weights of it and its right/lower neighbour. */

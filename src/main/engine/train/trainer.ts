@@ -36,7 +36,8 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-export type EpochMetrics = Omit<EpochRecord, 'peakTensorBytes' | 'peakRssBytes' | 'peakGpuMemBytes'>;
+/** An epoch as the trainer measures it; the worker adds RSS and GPU peaks from its sampler. */
+export type EpochMetrics = Omit<EpochRecord, 'peakRssBytes' | 'peakGpuMemBytes'>;
 
 export interface TrainHooks {
   /** The run's folder (checkpoints). */
@@ -119,6 +120,7 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
   for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
     const epochStart = performance.now();
     const sums = { box: 0, obj: 0, cls: 0 };
+    let peakTensorBytes = 0;
     let lr = schedule.settings(epoch, 0).lr;
     let i = 0;
     for await (const batch of loader.epoch(epoch)) {
@@ -126,7 +128,22 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
       const t0 = performance.now();
       const it = schedule.settings(epoch, i);
       lr = it.lr;
-      const losses = trainStep(s, batch.images, batch.shape, batch.targets);
+      // Live tensor bytes peak inside a step (during the backward pass), between any two samples a
+      // timer could take: measure one step per epoch exactly with tf.profile (the second, when
+      // there is one, as the first pays for one-off kernel set-up).
+      let losses: StepLosses;
+      if (i === Math.min(1, nb - 1)) {
+        let measured: StepLosses | undefined;
+        const info = await tf.profile(() => {
+          measured = trainStep(s, batch.images, batch.shape, batch.targets);
+          return [];
+        });
+        peakTensorBytes = Math.max(peakTensorBytes, info.peakBytes);
+        if (!measured) throw new Error('training step did not run');
+        losses = measured;
+      } else {
+        losses = trainStep(s, batch.images, batch.shape, batch.targets);
+      }
       const bad = [losses.total, losses.box, losses.obj, losses.cls].find((v) => !Number.isFinite(v));
       if (bad !== undefined) throw new NonFiniteLossError(epoch, i, bad);
       if (schedule.shouldStep(it)) {
@@ -226,6 +243,7 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
       fitness: result.fitness,
       seconds: (performance.now() - epochStart) / 1000,
       imagesPerSecond: trainSeconds > 0 ? loader.size / trainSeconds : null,
+      peakTensorBytes: Math.max(peakTensorBytes, result.peakTensorBytes),
     };
     history.push(record);
     hooks.onEpoch?.(record, result.perClass, result);

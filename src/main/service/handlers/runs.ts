@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { comparisonCsv, paretoFrontier, recommend } from '../../../shared/compare.js';
 import type { Handlers } from '../../../shared/contract.js';
-import { formatFreezeSpec, parseFreezeSpec } from '../../../shared/freeze.js';
+import { formatFreezeSpec, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
+import { resolveModelSource } from '../../engine/model/source.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import type { NewRun } from '../../../shared/runs.js';
 import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
@@ -21,6 +22,7 @@ import {
   type Db,
 } from '../../store/index.js';
 import type { ServiceContext } from '../service.js';
+import { writeRunExport } from './export.js';
 import { datasetFingerprint, weightsDigest } from './fingerprint.js';
 
 type RunHandlers = Pick<
@@ -33,12 +35,17 @@ type RunHandlers = Pick<
   | 'runs.cancel'
   | 'runs.resume'
   | 'runs.delete'
+  | 'runs.export'
   | 'runs.compare'
 >;
 
 /** Everything about a run that can be known before it trains; files are checked here, not later. */
 async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
-  const freeze = formatFreezeSpec(parseFreezeSpec(config.freeze));
+  const spec = parseFreezeSpec(config.freeze);
+  const freeze = formatFreezeSpec(spec);
+  // Check now what would otherwise fail minutes later in the worker: the model and the freeze spec.
+  const modelSpec = config.model ?? config.weights;
+  if (modelSpec !== undefined) resolveFreeze(spec, (await resolveModelSource(modelSpec)).graph.summary);
   const data = path.resolve(config.data);
   const weights = config.weights ? path.resolve(config.weights) : null;
   const resolved: TrainConfig = { ...config, data, freeze, ...(weights ? { weights } : {}) };
@@ -144,6 +151,10 @@ export const runHandlers: RunHandlers = {
     await Promise.all(files.map((f) => rm(f, { force: true })));
     await rm(path.join(ctx.paths.runsDir, String(args.id)), { recursive: true, force: true });
     return { deleted: args.id };
+  },
+
+  async 'runs.export'(args, ctx) {
+    return { files: await writeRunExport(getRun(ctx.store(), args.id), path.resolve(args.dir)) };
   },
 
   async 'runs.compare'(args, ctx) {

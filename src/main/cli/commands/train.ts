@@ -1,0 +1,133 @@
+import { parseFreezeSpec } from '../../../shared/freeze.js';
+import type { RunDetail } from '../../../shared/runs.js';
+import { UsageError, type CliCommand, type CliIO, type CliValues } from '../cli.js';
+import { exitCodeFor, followRuns } from '../follow.js';
+import { formatComparison } from './runs.js';
+import { serviceFor } from '../service-factory.js';
+import { trainInput, trainOptionHelp, trainOptionSpec } from '../train-options.js';
+import type { Service } from '../../service/service.js';
+
+async function finish(service: Service, runIds: readonly number[], values: CliValues, io: CliIO): Promise<number> {
+  const statuses = await followRuns(service, runIds, io, values.json === true);
+  if (values.json) {
+    const details: RunDetail[] = [];
+    for (const id of runIds) {
+      const r = await service.call('runs.get', { id });
+      if (r.ok) details.push(r.value);
+    }
+    io.out(`${JSON.stringify(runIds.length === 1 ? details[0] : details, null, 2)}\n`);
+  }
+  await service.close();
+  return exitCodeFor(statuses.values());
+}
+
+function failed(command: string, error: { message: string; hint?: string }, io: CliIO): number {
+  io.err(`freezelab ${command}: ${error.message}${error.hint ? ` ${error.hint}` : ''}\n`);
+  return 1;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'Fine-tune a YOLOv5 model with frozen layers; records the run (epochs, metrics, memory, time).',
+  help: [
+    'Usage: freezelab train --weights W | --model M --data D [--img 320] [--batch 16] [--epochs 3]',
+    '                       [--freeze SPEC] [--hyp NAME|FILE] [--bn-frozen update|freeze]',
+    '                       [--backend NAME] [--seed S] [--cache] [--name TEXT] [--db FILE] [--json]',
+    '',
+    trainOptionHelp,
+    "  --freeze SPEC    N (modules 0..N-1), a list '0,1,5', a range '0-9', or",
+    '                   none (default) | backbone | all-but-detect',
+    '',
+    'Training runs in a separate process; Ctrl+C cancels at the next batch, keeping what was',
+    "recorded. See the run later with 'freezelab runs'; continue an interrupted one with 'freezelab resume ID'.",
+  ].join('\n'),
+  options: { ...trainOptionSpec, freeze: { type: 'string' } },
+  async run(values, _positionals, io) {
+    const input = trainInput(values);
+    const freeze = typeof values.freeze === 'string' ? values.freeze : 'none';
+    try {
+      parseFreezeSpec(freeze);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const service = serviceFor('cli', values);
+    const started = await service.call('runs.start', { ...input, freeze });
+    if (!started.ok) {
+      await service.close();
+      return failed('train', started.error, io);
+    }
+    if (!values.json) io.err(`run ${started.value.runId} queued\n`);
+    return finish(service, [started.value.runId], values, io);
+  },
+};
+
+const list = (v: unknown): string[] | undefined =>
+  typeof v === 'string'
+    ? v
+        .split(/[;]|,(?![^[]*\])/)
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
+
+export const sweepCommand: CliCommand = {
+  name: 'sweep',
+  summary: 'Queue and run one training run per freeze spec (x BN policy x model), all else equal, then compare.',
+  help: [
+    'Usage: freezelab sweep --freeze none,backbone,all-but-detect --data D (--weights W | --model M)',
+    '                       [--bn-frozen update,freeze] [--models n,s] [training options] [--json]',
+    '',
+    '  --freeze LIST    comma-separated freeze specs; use ; between specs that contain commas',
+    "                   (e.g. '0,1,2;backbone')",
+    '  --bn-frozen LIST update, freeze, or both',
+    '  --models LIST    several model sizes or YAMLs (each with --weights transferred when given)',
+    trainOptionHelp,
+  ].join('\n'),
+  options: { ...trainOptionSpec, freeze: { type: 'string' }, models: { type: 'string' } },
+  async run(values, _positionals, io) {
+    const freezes = values.freeze?.toString().includes(';')
+      ? values.freeze
+          .toString()
+          .split(';')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : list(values.freeze);
+    if (!freezes || freezes.length === 0)
+      throw new UsageError('--freeze needs a list, e.g. none,backbone,all-but-detect');
+    for (const f of freezes) {
+      try {
+        parseFreezeSpec(f);
+      } catch (error) {
+        throw new UsageError(`--freeze '${f}': ${(error as Error).message}`);
+      }
+    }
+    const bn = list(values['bn-frozen']);
+    if (bn?.some((b) => b !== 'update' && b !== 'freeze'))
+      throw new UsageError('--bn-frozen takes update, freeze or both.');
+    const models = list(values.models);
+    const { bnFrozen: _single, ...input } = trainInput({
+      ...values,
+      'bn-frozen': undefined,
+      ...(models && !values.model ? { model: models[0] } : {}),
+    });
+    const service = serviceFor('cli', values);
+    const started = await service.call('sweeps.start', {
+      ...input,
+      freezes,
+      ...(bn ? { bnPolicies: bn as ('update' | 'freeze')[] } : {}),
+      ...(models ? { models } : {}),
+    });
+    if (!started.ok) {
+      await service.close();
+      return failed('sweep', started.error, io);
+    }
+    const { runIds, sweepId } = started.value;
+    if (!values.json) io.err(`sweep ${sweepId}: runs ${runIds.join(', ')} queued\n`);
+    const statuses = await followRuns(service, runIds, io, values.json === true);
+    const comparison = await service.call('runs.compare', { ids: [...runIds] });
+    await service.close();
+    if (!comparison.ok) return failed('sweep', comparison.error, io);
+    if (values.json) io.out(`${JSON.stringify({ sweepId, ...comparison.value }, null, 2)}\n`);
+    else io.out(`\n${formatComparison(comparison.value)}\n`);
+    return exitCodeFor(statuses.values());
+  },
+};

@@ -1,0 +1,71 @@
+/** The training options shared by `freezelab train` and `freezelab sweep`. */
+import type { TrainConfigInput } from '../../shared/train-config.js';
+import { type CliValues, intOption, UsageError } from './cli.js';
+import { backendOption } from './service-factory.js';
+
+export const trainOptionSpec = {
+  weights: { type: 'string' },
+  model: { type: 'string' },
+  data: { type: 'string' },
+  img: { type: 'string' },
+  batch: { type: 'string' },
+  epochs: { type: 'string' },
+  hyp: { type: 'string' },
+  'bn-frozen': { type: 'string' },
+  backend: { type: 'string' },
+  seed: { type: 'string' },
+  cache: { type: 'boolean' },
+  name: { type: 'string' },
+} as const;
+
+export const trainOptionHelp = [
+  '  --weights W      starting weights: a YOLOv5 .pt or a FreezeLab .safetensors',
+  '  --model M        n, s, m, l, x or a model .yaml (with --weights: transfer what matches)',
+  '  --data D         the dataset YAML (Ultralytics format)',
+  '  --img N          training and validation image size (default 320)',
+  '  --batch N        batch size (default 16); gradients accumulate to a nominal 64 as YOLOv5',
+  '  --epochs N       epochs (default 3)',
+  '  --hyp H          scratch-low (default), finetune, VOC, or a hyp YAML file',
+  '  --bn-frozen P    BatchNorm of frozen modules: update (YOLOv5, default) or freeze',
+  '  --backend NAME   tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
+  '  --seed S         seed of initialisation and augmentation (default 0)',
+  '  --cache          keep decoded training images in memory',
+  '  --name TEXT      a name for the run',
+].join('\n');
+
+function text(values: CliValues, name: string): string | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} needs a value.`);
+  return v;
+}
+
+/** Training settings from the command line (validated again, fully, by the service). */
+export function trainInput(values: CliValues): Omit<TrainConfigInput, 'freeze'> {
+  const data = text(values, 'data');
+  if (!data) throw new UsageError('--data is required (a dataset YAML).');
+  const weights = text(values, 'weights');
+  const model = text(values, 'model');
+  if (!weights && !model) throw new UsageError('give --weights (a .pt file) or --model (n, s, m, l, x or a .yaml).');
+  const bn = text(values, 'bn-frozen');
+  if (bn !== undefined && bn !== 'update' && bn !== 'freeze') {
+    throw new UsageError(`--bn-frozen takes update or freeze, got '${bn}'.`);
+  }
+  const backend = backendOption(values);
+  const hyp = text(values, 'hyp');
+  const name = text(values, 'name');
+  return {
+    data,
+    ...(weights ? { weights } : {}),
+    ...(model ? { model } : {}),
+    imgSize: intOption(values, 'img', 320, 32, 2048),
+    batch: intOption(values, 'batch', 16, 1, 256),
+    epochs: intOption(values, 'epochs', 3, 1, 1000),
+    ...(hyp ? { hyp } : {}),
+    ...(bn ? { bnFrozen: bn } : {}),
+    ...(backend ? { backend } : {}),
+    seed: intOption(values, 'seed', 0, 0, 2 ** 31 - 1),
+    cache: values.cache === true,
+    ...(name ? { name } : {}),
+  };
+}

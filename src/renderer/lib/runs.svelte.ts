@@ -1,0 +1,295 @@
+/**
+ * State of the runs section: the runs list (live from service events), the compare selection,
+ * live progress of running runs, and the loader of one run's detail. Shared by the Runs and
+ * Compare views (one instance, made by App).
+ */
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import type { EventMessage, RunProgress } from '../../shared/contract.js';
+import type { ServiceError } from '../../shared/result.js';
+import { isFinished, type ResourceSample, type RunDetail, type RunStatus, type RunSummary } from '../../shared/runs.js';
+import { client, transport } from './client.js';
+
+// ---- Sorting ---------------------------------------------------------------------------------
+
+export type SortDir = 'asc' | 'desc';
+
+/** Sort key and direction of a table; values that are null or NaN sort last either way. */
+export class SortState<K extends string> {
+  key: K = $state() as K;
+  dir: SortDir = $state('asc');
+
+  constructor(key: K, dir: SortDir = 'asc') {
+    this.key = key;
+    this.dir = dir;
+  }
+
+  /** Same column: flip direction; new column: start with `dir` (text ascending, numbers descending). */
+  toggle(key: K, dir: SortDir = 'asc'): void {
+    if (this.key === key) this.dir = this.dir === 'asc' ? 'desc' : 'asc';
+    else {
+      this.key = key;
+      this.dir = dir;
+    }
+  }
+
+  /** `aria-sort` value of a column header. */
+  ariaSort(key: K): 'ascending' | 'descending' | 'none' {
+    return this.key === key ? (this.dir === 'asc' ? 'ascending' : 'descending') : 'none';
+  }
+
+  apply<T>(rows: readonly T[], value: (row: T, key: K) => string | number | null | undefined): T[] {
+    const sign = this.dir === 'asc' ? 1 : -1;
+    const key = this.key;
+    const missing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+    return rows
+      .map((row, i) => ({ row, i, v: value(row, key) }))
+      .sort((a, b) => {
+        if (missing(a.v) || missing(b.v)) return missing(a.v) === missing(b.v) ? a.i - b.i : missing(a.v) ? 1 : -1;
+        const c =
+          typeof a.v === 'number' && typeof b.v === 'number'
+            ? a.v - b.v
+            : String(a.v).localeCompare(String(b.v), undefined, { numeric: true });
+        return sign * c || a.i - b.i;
+      })
+      .map(({ row }) => row);
+  }
+}
+
+// ---- Runs list -------------------------------------------------------------------------------
+
+/** One live loss reading; `x` is the fractional epoch (epoch + batch / batches). */
+export interface BatchLoss {
+  readonly x: number;
+  readonly box: number;
+  readonly obj: number;
+  readonly cls: number;
+}
+
+const MAX_BATCH_POINTS = 3000;
+const REFRESH_DELAY_MS = 300;
+
+/** Statuses an action applies to. */
+export const canCancel = (s: RunStatus): boolean => s === 'queued' || s === 'running';
+export const canResume = (s: RunStatus): boolean => s === 'interrupted' || s === 'failed' || s === 'cancelled';
+export const canDelete = (s: RunStatus): boolean => isFinished(s);
+
+export class RunsState {
+  summaries = $state.raw<readonly RunSummary[]>([]);
+  loaded = $state(false);
+  error = $state.raw<ServiceError | undefined>();
+  /** Error of the last cancel/resume/delete, shown above the list. */
+  actionError = $state.raw<ServiceError | undefined>();
+  /** The run shown in the detail/live panel. */
+  selectedId = $state<number | undefined>();
+  /** Runs ticked for comparison. */
+  readonly checked = new SvelteSet<number>();
+  /** Latest progress of each run that reported some. */
+  readonly progress = new SvelteMap<number, RunProgress>();
+  /** Live (per-batch) losses of each run, for the live chart. */
+  batchLosses = $state.raw<Readonly<Record<number, readonly BatchLoss[]>>>({});
+
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  // Not reactive on purpose: event listeners, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #listeners = new Set<(message: EventMessage) => void>();
+
+  readonly selected = $derived(this.summaries.find((s) => s.run.id === this.selectedId));
+
+  /** Loads the list and follows service events; returns the disconnect function. */
+  connect(): () => void {
+    void this.refresh();
+    const off = transport.onEvent((message) => this.#onEvent(message));
+    return () => {
+      off();
+      if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
+      this.#refreshTimer = undefined;
+    };
+  }
+
+  /** Also tells `listener` about every run event (run detail views reload from these). */
+  subscribe(listener: (message: EventMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async refresh(): Promise<void> {
+    const result = await client['runs.list']({ limit: 1000 });
+    this.loaded = true;
+    if (!result.ok) {
+      this.error = result.error;
+      return;
+    }
+    this.error = undefined;
+    this.summaries = result.value;
+    const ids = result.value.map((s) => s.run.id);
+    for (const id of [...this.checked]) if (!ids.includes(id)) this.checked.delete(id);
+    if (this.selectedId !== undefined && !ids.includes(this.selectedId)) this.selectedId = undefined;
+  }
+
+  /** Coalesces bursts of events into one list request. */
+  scheduleRefresh(): void {
+    if (this.#refreshTimer !== undefined) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      void this.refresh();
+    }, REFRESH_DELAY_MS);
+  }
+
+  #onEvent(message: EventMessage): void {
+    if (message.event === 'run.progress') {
+      const p = message.payload as RunProgress;
+      this.progress.set(p.runId, p);
+      if (p.phase === 'train' && p.losses && p.batches > 0) this.#pushLoss(p);
+    } else if (message.event === 'run.status' || message.event === 'run.epoch') {
+      this.scheduleRefresh();
+      const { runId } = message.payload as { runId: number };
+      if (message.event === 'run.status' && isFinished((message.payload as { status: RunStatus }).status)) {
+        this.progress.delete(runId);
+      }
+    } else {
+      return;
+    }
+    for (const listener of this.#listeners) listener(message);
+  }
+
+  #pushLoss(p: RunProgress): void {
+    const losses = p.losses;
+    if (!losses) return;
+    const x = p.epoch + (p.batch + 1) / p.batches;
+    const old = this.batchLosses[p.runId] ?? [];
+    const last = old[old.length - 1];
+    if (last && x <= last.x) return; // repeated or out-of-order progress
+    const next = [...old, { x, box: losses.box, obj: losses.obj, cls: losses.cls }];
+    this.batchLosses = { ...this.batchLosses, [p.runId]: next.length > MAX_BATCH_POINTS ? thin(next) : next };
+  }
+
+  toggleChecked(id: number): void {
+    if (!this.checked.delete(id)) this.checked.add(id);
+  }
+
+  async cancel(id: number): Promise<void> {
+    await this.#act(client['runs.cancel']({ id }));
+  }
+
+  async resume(id: number): Promise<void> {
+    await this.#act(client['runs.resume']({ id }));
+  }
+
+  async remove(id: number): Promise<void> {
+    const ok = await this.#act(client['runs.delete']({ id }));
+    if (ok) {
+      this.checked.delete(id);
+      if (this.selectedId === id) this.selectedId = undefined;
+    }
+  }
+
+  async #act(call: Promise<{ ok: true } | { ok: false; error: ServiceError }>): Promise<boolean> {
+    const result = await call;
+    this.actionError = result.ok ? undefined : result.error;
+    await this.refresh();
+    return result.ok;
+  }
+}
+
+/** Halves a long series (keeps every other point and the last) so live charts stay cheap. */
+function thin<T>(points: readonly T[]): T[] {
+  const out = points.filter((_, i) => i % 2 === 0);
+  const last = points[points.length - 1];
+  if (last !== undefined && out[out.length - 1] !== last) out.push(last);
+  return out;
+}
+
+// ---- One run ---------------------------------------------------------------------------------
+
+const SAMPLE_POLL_MS = 2000;
+
+/**
+ * Detail of one run (epochs, class AP, evaluation, artifacts) and its resource samples; reloads
+ * on that run's events and polls samples while it runs (samples have no event of their own).
+ */
+export class RunView {
+  detail = $state.raw<RunDetail | undefined>();
+  samples = $state.raw<readonly ResourceSample[]>([]);
+  error = $state.raw<ServiceError | undefined>();
+  readonly id: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  /** Starts loading and following the run; returns the stop function. */
+  open(runs: RunsState): () => void {
+    void this.reload();
+    const off = runs.subscribe((message) => {
+      if ((message.payload as { runId?: number }).runId !== this.id || message.event === 'run.progress') return;
+      if (this.#reloadTimer !== undefined) return;
+      this.#reloadTimer = setTimeout(() => {
+        this.#reloadTimer = undefined;
+        void this.reload();
+      }, REFRESH_DELAY_MS);
+    });
+    return () => {
+      this.#closed = true;
+      off();
+      clearTimeout(this.#timer);
+      clearTimeout(this.#reloadTimer);
+    };
+  }
+
+  async reload(): Promise<void> {
+    const [detail, samples] = await Promise.all([
+      client['runs.get']({ id: this.id }),
+      client['runs.samples']({ id: this.id, maxPoints: 500 }),
+    ]);
+    if (this.#closed) return;
+    if (!detail.ok) {
+      this.error = detail.error;
+      return;
+    }
+    this.error = undefined;
+    this.detail = detail.value;
+    if (samples.ok) this.samples = samples.value;
+    clearTimeout(this.#timer);
+    if (!isFinished(detail.value.run.status)) this.#timer = setTimeout(() => void this.#pollSamples(), SAMPLE_POLL_MS);
+  }
+
+  async #pollSamples(): Promise<void> {
+    const samples = await client['runs.samples']({ id: this.id, maxPoints: 500 });
+    if (this.#closed) return;
+    if (samples.ok) this.samples = samples.value;
+    if (this.detail && !isFinished(this.detail.run.status)) {
+      this.#timer = setTimeout(() => void this.#pollSamples(), SAMPLE_POLL_MS);
+    }
+  }
+}
+
+// ---- Formatting ------------------------------------------------------------------------------
+
+/** A metric in [0, 1] with three decimals, '–' when absent. */
+export function metric(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(3);
+}
+
+/** Local date and time, minutes precision: '2025-03-04 14:07' ('03-04 14:07' when `short`). */
+export function dateTime(ms: number | null | undefined, short = false): string {
+  if (ms === null || ms === undefined) return '–';
+  // A throwaway value, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  return short ? day : `${d.getFullYear()}-${day}`;
+}
+
+/** A duration in seconds as '42 s', '3 min 05 s', '1 h 02 min'. */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)} s`;
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
