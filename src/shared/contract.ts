@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ArchDescription } from './arch.js';
 import type { ComparisonRow } from './runs.js';
 import type { Recommendation } from './compare.js';
-import type { DatasetReport } from './dataset.js';
+import type { DatasetReport } from './report.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
 import type { ResourceSample, RunDetail, RunStatus, RunSummary, EpochRecord } from './runs.js';
@@ -139,6 +139,11 @@ export const commands = {
   'runs.cancel': command<{ readonly status: RunStatus }>()(z.object({ id: runIdSchema }).strict()),
   /** Queue an interrupted, failed or cancelled run again, resuming from its last checkpoint. */
   'runs.resume': command<{ readonly runId: number }>()(z.object({ id: runIdSchema }).strict()),
+  /**
+   * The built-in demo: generates its dataset (domain B) if needed and queues the freeze sweep
+   * none / backbone / all-but-detect from the shipped base weights.
+   */
+  'demo.start': command<{ readonly sweepId: number; readonly runIds: readonly number[] }>()(z.object({}).strict()),
   /** Copy a run's checkpoints and metrics (CSV, JSON) into a folder. */
   'runs.export': command<{ readonly files: readonly string[] }>()(
     z.object({ id: runIdSchema, dir: pathSchema }).strict(),
@@ -167,6 +172,8 @@ export interface Events {
   /** A line for the status bar / log (service-wide notices). */
   'app.notice': { readonly level: 'info' | 'warning' | 'error'; readonly message: string };
   'run.progress': RunProgress;
+  /** Preparing the demo's data: images written so far. */
+  'demo.progress': { readonly done: number; readonly total: number };
   'run.status': { readonly runId: number; readonly status: RunStatus; readonly reason: string | null };
   'run.epoch': { readonly runId: number; readonly epoch: EpochRecord };
 }

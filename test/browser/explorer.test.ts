@@ -13,6 +13,7 @@ describeBrowser('architecture explorer', () => {
     const page = await app.browser.newPage();
     const { errors } = watchPage(page);
     await page.goto(app.host.url);
+    await page.locator('#tab-explorer').click();
     await page.getByTestId('builtin-model').selectOption('yolov5n');
     await page.getByTestId('load-model').click();
     await expect.poll(() => page.getByTestId('module-row').count(), { timeout: 30_000 }).toBe(25);
@@ -45,6 +46,7 @@ describeBrowser('architecture explorer', () => {
   it('shows a specific error for a model file that does not exist', async () => {
     const page = await app.browser.newPage();
     await page.goto(app.host.url);
+    await page.locator('#tab-explorer').click();
     await page.getByLabel('File', { exact: true }).check();
     await page.getByLabel('Model file path').fill('/nope/missing.pt');
     await page.getByTestId('load-model').click();

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { mulberry32 } from '../../src/shared/random.js';
 import { tempDir } from './service.js';
 
 export interface TinyDataset {
@@ -18,17 +19,6 @@ const COLOURS: readonly (readonly [number, number, number])[] = [
   [40, 200, 60],
   [40, 80, 230],
 ];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function makeTinyDataset(
   opts: { train?: number; val?: number; size?: number; classes?: number; seed?: number; root?: string } = {},

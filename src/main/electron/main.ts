@@ -13,6 +13,7 @@ import { resolveDataPaths } from '../paths.js';
 import { createService } from '../service/service.js';
 import { packageRoot } from '../version.js';
 import { handleInvoke } from './ipc.js';
+import { utilityWorker } from './utility-worker.js';
 
 const rendererIndex = path.join(packageRoot, 'dist', 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
@@ -23,6 +24,7 @@ const service = createService({
   paths: resolveDataPaths({ dataDir: process.env.FREEZELAB_HOME ? undefined : app.getPath('userData') }),
   // initBackend finds the WASM binaries in app.asar.unpacked when packaged.
   loadBackend: () => initBackend(),
+  spawnWorker: utilityWorker,
 });
 
 function createWindow(): BrowserWindow {
@@ -76,4 +78,13 @@ void app.whenReady().then(() => {
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
+});
+
+// Running trainings stop at a batch boundary and stay resumable.
+let closing = false;
+app.on('before-quit', (event) => {
+  if (closing) return;
+  closing = true;
+  event.preventDefault();
+  void service.close().finally(() => app.quit());
 });

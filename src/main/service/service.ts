@@ -22,6 +22,7 @@ import { JobRunner } from '../jobs/runner.js';
 import { forkWorker, workerEntry, type WorkerSpawner } from '../jobs/spawn.js';
 import { openStore, type Db } from '../store/index.js';
 import { dataHandlers } from './handlers/data.js';
+import { demoHandlers } from './handlers/demo.js';
 import { runHandlers } from './handlers/runs.js';
 
 export type HostKind = 'electron' | 'web' | 'cli';
@@ -94,6 +95,7 @@ export function createService(options: ServiceOptions): Service {
     ...modelHandlers,
     ...dataHandlers,
     ...runHandlers,
+    ...demoHandlers,
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {

@@ -4,7 +4,7 @@
  * requests that queue one run or a sweep.
  */
 import { SvelteSet } from 'svelte/reactivity';
-import type { DatasetReport } from '../../shared/dataset.js';
+import type { DatasetReport } from '../../shared/report.js';
 import { FREEZE_PRESETS, formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
 import { HYP_PRESET_INFO } from '../../shared/hyp.js';
 import type { ServiceError } from '../../shared/result.js';

@@ -5,7 +5,12 @@ import type { NamedTensors } from '../../../src/main/engine/host-tensor.js';
 import { instantiateModel, resolveModelSource } from '../../../src/main/engine/model/source.js';
 import { initBackend } from '../../../src/main/engine/tf/backend.js';
 import { loadTrainState } from '../../../src/main/engine/train/state.js';
-import { runTraining, TrainingStopped, type EpochMetrics } from '../../../src/main/engine/train/trainer.js';
+import {
+  chunkTargets,
+  runTraining,
+  TrainingStopped,
+  type EpochMetrics,
+} from '../../../src/main/engine/train/trainer.js';
 import { isFrozenParam } from '../../../src/shared/freeze.js';
 import { trainConfigSchema, type TrainConfigInput } from '../../../src/shared/train-config.js';
 import { tempDir } from '../../helpers/service.js';
@@ -98,6 +103,25 @@ describe('trainer', () => {
     const last = await loadWeightsFile(path.join(runDir, 'last.safetensors'));
     expect(last.names).toEqual([...data.names]);
     expect(last.epoch).toBe(15);
+  });
+
+  it('micro-batches split a batch and its targets, and train', async () => {
+    const targets = Float32Array.from([0, 1, 0.5, 0.5, 0.1, 0.1, 2, 0, 0.3, 0.3, 0.2, 0.2, 3, 1, 0.6, 0.6, 0.1, 0.2]);
+    expect([...chunkTargets(targets, 2, 2)]).toEqual([...targets.subarray(6)].map((v, i) => (i % 6 === 0 ? v - 2 : v)));
+    expect(chunkTargets(targets, 1, 1)).toHaveLength(0);
+    const runDir = tempDir('freezelab-micro-');
+    const epochs: EpochMetrics[] = [];
+    await runTraining(config({ epochs: 1, freeze: 'backbone' }), {
+      runDir,
+      resume: false,
+      microBatch: 2,
+      onEpoch: (e) => epochs.push(e),
+    });
+    expect(Number.isFinite(epochs[0]?.boxLoss)).toBe(true);
+    const state = await loadTrainState(runDir);
+    const before = await initialWeights();
+    expect(same(before, state!.model, 'model.3.conv.weight')).toBe(true);
+    expect(same(before, state!.model, 'model.24.m.0.weight')).toBe(false);
   });
 
   it('resume gives the same weights as an uninterrupted run', async () => {

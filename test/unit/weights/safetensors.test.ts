@@ -12,20 +12,9 @@ import {
 import { WeightsFormatError } from '../../../src/main/engine/weights/errors.js';
 import { floatToHalfBits } from '../../../src/main/engine/weights/fp16.js';
 import { parseSafetensors, serializeSafetensors } from '../../../src/main/engine/weights/safetensors.js';
+import { mulberry32 as rng } from '../../../src/shared/random.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'freezelab-st-'));
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sampleTensors(): NamedTensors {
   const r = rng(42);

@@ -1,4 +1,4 @@
-import type { DatasetReport } from '../../../shared/dataset.js';
+import type { DatasetReport } from '../../../shared/report.js';
 import { stringOption, type CliCommand } from '../cli.js';
 import { table } from '../format.js';
 import { serviceFor } from '../service-factory.js';

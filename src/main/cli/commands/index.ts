@@ -1,6 +1,7 @@
 import type { CliCommand } from '../cli.js';
 import { archCommand } from './arch.js';
 import { checkCommand } from './check.js';
+import { demoCommand } from './demo.js';
 import { compareCommand, exportCommand, resumeCommand, runsCommand } from './runs.js';
 import { sweepCommand, trainCommand } from './train.js';
 import { detectCommand } from './detect.js';
@@ -22,4 +23,5 @@ export const cliCommands: readonly CliCommand[] = [
   compareCommand,
   resumeCommand,
   exportCommand,
+  demoCommand,
 ];

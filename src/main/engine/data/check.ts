@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClassCount, DatasetProblem, DatasetReport, SplitReport } from '../../../shared/dataset.js';
+import type { ClassCount, DatasetProblem, DatasetReport, SplitReport } from '../../../shared/report.js';
 import { type DataConfig, SPLITS, listSplitImages, loadDataConfig } from './config.js';
 import { type DecodeMode, type ImageScan, type ScanProblem, mapPool, scanImage } from './scan.js';
 

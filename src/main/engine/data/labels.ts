@@ -9,7 +9,7 @@
  * to polygon mode when any row has more than 6 values). Zero-area boxes are dropped with a
  * warning (YOLOv5 keeps them; they can never be matched or learned).
  */
-import type { ProblemKind, Severity } from '../../../shared/dataset.js';
+import type { ProblemKind, Severity } from '../../../shared/report.js';
 
 /** One kept label row. Coordinates normalized to the image. */
 export interface LabelRow {

@@ -4,7 +4,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { ProblemKind, Severity } from '../../../shared/dataset.js';
+import type { ProblemKind, Severity } from '../../../shared/report.js';
 import { imageToLabelPath } from './config.js';
 import { type LabelRow, parseLabels } from './labels.js';
 

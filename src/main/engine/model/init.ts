@@ -6,18 +6,10 @@
 import type { HostTensor } from '../host-tensor.js';
 import { numel } from '../host-tensor.js';
 import type { Block, TensorSpec } from './blocks.js';
+import { mulberry32 } from '../../../shared/random.js';
 
-/** Small deterministic PRNG (mulberry32) so a seed reproduces a model. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG so a seed reproduces a model. */
+export const makeRng = mulberry32;
 
 /** Detect bias prior: objectness += log(8/(640/s)^2), classes += log(0.6/(nc-0.99999)). */
 export function applyDetectBiasPrior(bias: Float32Array, na: number, nc: number, stride: number): void {

@@ -45,6 +45,8 @@ export interface TrainHooks {
   /** Continue from `last-state.safetensors` in runDir when it exists. */
   readonly resume: boolean;
   readonly signal?: AbortSignal;
+  /** Images per forward/backward pass (default: measured, see chooseMicroBatch). */
+  readonly microBatch?: number;
   onModel?(info: { frozenModules: readonly number[]; trainableParams: number; totalParams: number }): void;
   onProgress?(progress: Omit<RunProgress, 'runId'>): void;
   onEpoch?(epoch: EpochMetrics, perClass: readonly ClassMetrics[], result: EvalResult): void;
@@ -109,6 +111,8 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
 
   const nb = loader.batchesPerEpoch;
   const history: EpochMetrics[] = [];
+  let micro: number | undefined = hooks.microBatch;
+  let microNoted = false;
   const timing = { batchMs: 0, batches: 0, valMs: 0, vals: 0 };
   const eta = (epoch: number, batch: number): number => {
     const perBatch = timing.batches ? timing.batchMs / timing.batches : 0;
@@ -126,6 +130,15 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
     for await (const batch of loader.epoch(epoch)) {
       if (hooks.signal?.aborted) throw new TrainingStopped();
       const t0 = performance.now();
+      micro ??= await chooseMicroBatch(s, batch);
+      const chunk = micro;
+      if (chunk < batch.shape[0] && !microNoted) {
+        microNoted = true;
+        hooks.onWarning?.(
+          `A batch of ${batch.shape[0]} at ${batch.shape[1]}x${batch.shape[2]} does not fit the ${tf.getBackend()} backend's memory at once: ` +
+            `it runs as micro-batches of ${chunk} with summed gradients (BatchNorm statistics per micro-batch).`,
+        );
+      }
       const it = schedule.settings(epoch, i);
       lr = it.lr;
       // Live tensor bytes peak inside a step (during the backward pass), between any two samples a
@@ -135,14 +148,14 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
       if (i === Math.min(1, nb - 1)) {
         let measured: StepLosses | undefined;
         const info = await tf.profile(() => {
-          measured = trainStep(s, batch.images, batch.shape, batch.targets);
+          measured = trainStep(s, batch.images, batch.shape, batch.targets, chunk);
           return [];
         });
         peakTensorBytes = Math.max(peakTensorBytes, info.peakBytes);
         if (!measured) throw new Error('training step did not run');
         losses = measured;
       } else {
-        losses = trainStep(s, batch.images, batch.shape, batch.targets);
+        losses = trainStep(s, batch.images, batch.shape, batch.targets, chunk);
       }
       const bad = [losses.total, losses.box, losses.obj, losses.cls].find((v) => !Number.isFinite(v));
       if (bad !== undefined) throw new NonFiniteLossError(epoch, i, bad);
@@ -264,11 +277,86 @@ interface StepLosses {
   cls: number;
 }
 
+/** WASM memory stops at 4 GiB; keep a step's live tensors well under it (weights, EMA, optimizer and fragmentation need the rest). */
+const STEP_MEMORY_BUDGET = 2.4e9;
+
+/**
+ * Images per forward/backward pass. On backends with a hard memory ceiling (WASM, 4 GiB) a batch
+ * that would not fit is split into micro-batches whose gradients are summed before the optimizer
+ * step, so the optimizer still sees the whole batch (YOLOv5 itself accumulates to a nominal 64).
+ * What changes: BatchNorm statistics come from each micro-batch (as on several GPUs without
+ * SyncBN), and the box/class loss terms average over each micro-batch's own targets. Measured
+ * with tf.profile on two images of the first batch.
+ */
+async function chooseMicroBatch(
+  s: TrainSetup,
+  batch: { images: Float32Array; shape: readonly number[]; targets: Float32Array },
+): Promise<number> {
+  const size = batch.shape[0] ?? 1;
+  if (tf.getBackend() !== 'wasm' || size <= 2) return size;
+  const probe = Math.min(2, size);
+  const [, h, w, c] = batch.shape as [number, number, number, number];
+  const before = tf.memory().numBytes;
+  // The probe is not training: BatchNorm running statistics and counters are put back after it.
+  const buffers = [...s.model.buffers.values()].map((t) => [t.variable, tf.clone(t.variable)] as const);
+  const counters = new Map(s.model.counters);
+  const pending = s.optimizer.exportPending();
+  const info = await tf.profile(() => {
+    trainChunk(s, batch.images.subarray(0, probe * h * w * c), [probe, h, w, c], chunkTargets(batch.targets, 0, probe));
+    return [];
+  });
+  s.optimizer.importPending(pending); // the probe's gradients are not part of training
+  for (const [variable, copy] of buffers) {
+    variable.assign(copy);
+    copy.dispose();
+  }
+  for (const [name, value] of counters) s.model.counters.set(name, value);
+  const perImage = Math.max(1, (info.peakBytes - before) / probe);
+  return Math.max(1, Math.min(size, Math.floor(STEP_MEMORY_BUDGET / perImage)));
+}
+
+/** Target rows of images [from, from + n), re-indexed from 0. */
+export function chunkTargets(targets: Float32Array, from: number, n: number): Float32Array {
+  const rows: number[] = [];
+  for (let r = 0; r + 6 <= targets.length; r += 6) {
+    const img = targets[r] ?? -1;
+    if (img >= from && img < from + n) rows.push(img - from, ...targets.subarray(r + 1, r + 6));
+  }
+  return Float32Array.from(rows);
+}
+
+/** One batch, in micro-batches of at most `micro` images; loss terms are per-batch as YOLOv5 logs them. */
+function trainStep(
+  s: TrainSetup,
+  images: Float32Array,
+  shape: readonly number[],
+  targets: Float32Array,
+  micro: number,
+): StepLosses {
+  const [b, h, w, c] = shape as [number, number, number, number];
+  if (micro >= b) return trainChunk(s, images, shape, targets);
+  const sum: StepLosses = { total: 0, box: 0, obj: 0, cls: 0 };
+  for (let from = 0; from < b; from += micro) {
+    const n = Math.min(micro, b - from);
+    const l = trainChunk(
+      s,
+      images.subarray(from * h * w * c, (from + n) * h * w * c),
+      [n, h, w, c],
+      chunkTargets(targets, from, n),
+    );
+    sum.total += l.total;
+    sum.box += (l.box * n) / b;
+    sum.obj += (l.obj * n) / b;
+    sum.cls += (l.cls * n) / b;
+  }
+  return sum;
+}
+
 /**
  * One forward/backward pass: the frozen prefix outside the tape, the rest inside; gradients go
  * to the optimizer's accumulation. Returns the loss terms as numbers (one read-back per batch).
  */
-function trainStep(s: TrainSetup, images: Float32Array, shape: readonly number[], targets: Float32Array): StepLosses {
+function trainChunk(s: TrainSetup, images: Float32Array, shape: readonly number[], targets: Float32Array): StepLosses {
   const { model } = s;
   const opts = { training: true, bnEvalModules: s.bnEvalModules };
   const x = tf.tensor4d(images, shape as [number, number, number, number]);
