@@ -35,6 +35,10 @@ describeBrowser('built-in demo', () => {
     await page.locator('#tab-compare').click();
     await expect.poll(() => page.getByTestId('compare-point-count').textContent(), { timeout: 60_000 }).toBe('3');
     expect(await page.getByTestId('frontier-ids').textContent()).toMatch(/^#\d+(, #\d+)*$/);
+    // mAP per epoch of every run (3 runs x 8 epochs) is drawn before the picture is taken.
+    await expect
+      .poll(() => page.getByTestId('chart-compare-map').getAttribute('data-drawn-points'), { timeout: 60_000 })
+      .toBe('24');
     await screenshot(page, 'demo-compare');
     expect(errors, errors.join('\n')).toEqual([]);
   });
