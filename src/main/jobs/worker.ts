@@ -3,8 +3,6 @@
  * database as it goes (epochs, samples, checkpoints, final evaluation), so a crash or a kill
  * loses at most the epoch in progress. Progress messages to the runner are throttled.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunProgress } from '../../shared/contract.js';
@@ -26,6 +24,7 @@ import {
 } from '../store/index.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { ResourceSampler } from './sampler.js';
+import { sha256File } from '../files.js';
 
 export interface WorkerChannel {
   send(message: FromWorker): void;
@@ -35,12 +34,6 @@ export interface WorkerChannel {
 /** Minimum interval between progress messages (the UI redraws at most this often). */
 const PROGRESS_INTERVAL_MS = 250;
 const SAMPLE_INTERVAL_MS = 1000;
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 export async function runWorker(channel: WorkerChannel): Promise<number> {
   const controller = new AbortController();

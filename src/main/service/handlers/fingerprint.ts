@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { FreezeLabError } from '../../../shared/result.js';
 import { loadDataConfig, listSplitImages } from '../../engine/data/config.js';
-import { sha256File } from '../../jobs/worker.js';
+import { sha256File } from '../../files.js';
 
 /**
  * A fingerprint of a dataset as configured: the YAML's text and, per split, every image path with
