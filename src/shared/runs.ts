@@ -191,8 +191,19 @@ export interface FinalEvaluation {
 }
 
 /** Everything the run detail view shows. */
+export type RunNoteLevel = 'info' | 'warning';
+
+/** Something a run said about itself while it trained (AutoAnchor, micro-batches, warnings). */
+export interface RunNote {
+  readonly createdAt: number;
+  readonly level: RunNoteLevel;
+  readonly message: string;
+}
+
 export interface RunDetail {
   readonly run: RunRecord;
+  /** Notes the run recorded, oldest first. */
+  readonly notes: readonly RunNote[];
   readonly epochs: readonly EpochRecord[];
   /** Per-class AP of the best epoch (the last one if no epoch was validated). */
   readonly classAp: readonly ClassMetrics[];

@@ -43,6 +43,11 @@ const trainFields = {
     .min(0)
     .max(2 ** 31 - 1)
     .default(0),
+  /**
+   * YOLOv5's AutoAnchor: when the anchors fit the labels at this image size with a best possible
+   * recall under 0.98, train with k-means anchors instead (YOLOv5's default; off = --noautoanchor).
+   */
+  autoanchor: z.boolean().default(true),
   /** Keep decoded, resized training images in memory. */
   cache: z.boolean().default(false),
   name: z.string().trim().min(1).max(200).optional(),

@@ -202,6 +202,13 @@ describeBrowser('runs interface', () => {
     expect(await page.getByTestId('confusion-matrix').isVisible()).toBe(true);
     expect(await page.getByTestId('run-config').textContent()).toContain('"imgSize": 64');
     expect(await page.getByTestId('artifacts').textContent()).toMatch(/best[\s\S]*[0-9a-f]{64}/);
+    // The run's notes: what AutoAnchor found, as the worker recorded it.
+    const notes = run2.value.notes.map((n) => n.message);
+    expect(notes.some((m) => m.startsWith('AutoAnchor'))).toBe(true);
+    const squeeze = (t: string) => t.replace(/\s+/g, ' ').trim();
+    await expect
+      .poll(async () => (await page.getByTestId('run-notes').locator('li').allTextContents()).map(squeeze))
+      .toEqual(run2.value.notes.map((n) => squeeze(`${n.level === 'warning' ? 'Note' : 'Info'} ${n.message}`)));
     await screenshot(page, 'runs-detail');
 
     // Compare: every completed run is plotted; the frontier is the one of the plotted points.

@@ -51,6 +51,9 @@ export async function followRuns(
         `run ${m.payload.runId} epoch ${e.epoch}: loss box ${fmt(e.boxLoss, 4)} obj ${fmt(e.objLoss, 4)} cls ${fmt(e.clsLoss, 4)}` +
           `  P ${fmt(e.precision)} R ${fmt(e.recall)} mAP50 ${fmt(e.map50)} mAP50-95 ${fmt(e.map50_95)}  ${e.seconds.toFixed(1)}s\n`,
       );
+    } else if (m.event === 'app.notice' && m.payload.level === 'warning' && !json) {
+      // Warnings the runs recorded (AutoAnchor replaced the anchors, micro-batches, ...).
+      io.err(`${interactive ? '\r\x1b[2K' : ''}${m.payload.level}: ${m.payload.message}\n`);
     } else if (m.event === 'run.status' && pending.has(m.payload.runId)) {
       const { runId, status, reason } = m.payload;
       if (isFinished(status) || status === 'interrupted') {

@@ -15,6 +15,7 @@ export const trainOptionSpec = {
   backend: { type: 'string' },
   seed: { type: 'string' },
   cache: { type: 'boolean' },
+  noautoanchor: { type: 'boolean' },
   name: { type: 'string' },
 } as const;
 
@@ -30,6 +31,8 @@ export const trainOptionHelp = [
   '  --backend NAME   tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
   '  --seed S         seed of initialisation and augmentation (default 0)',
   '  --cache          keep decoded training images in memory',
+  "  --noautoanchor   keep the weights' anchors (default: YOLOv5's AutoAnchor replaces them with",
+  '                   k-means anchors when they fit the labels at this size with recall < 0.98)',
   '  --name TEXT      a name for the run',
 ].join('\n');
 
@@ -66,6 +69,7 @@ export function trainInput(values: CliValues): Omit<TrainConfigInput, 'freeze'> 
     ...(backend ? { backend } : {}),
     seed: intOption(values, 'seed', 0, 0, 2 ** 31 - 1),
     cache: values.cache === true,
+    ...(values.noautoanchor === true ? { autoanchor: false } : {}),
     ...(name ? { name } : {}),
   };
 }

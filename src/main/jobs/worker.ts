@@ -12,6 +12,7 @@ import { initBackend, memoryInfo } from '../engine/tf/backend.js';
 import { runTraining, TrainingStopped } from '../engine/train/trainer.js';
 import {
   addArtifact,
+  addRunNote,
   addSamples,
   claimRun,
   getRunRecord,
@@ -108,6 +109,11 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
         addArtifact(db, runId, { kind, path: file, sha256: await sha256File(file), bytes: info.size, epoch });
       },
       onFinalEvaluation: (result, weights) => saveEvaluation(db, runId, { weights, split: 'val', result }),
+      onWarning: (message) => {
+        addRunNote(db, runId, 'warning', message);
+        channel.send({ type: 'log', level: 'warning', message: `Run ${runId}: ${message}` });
+      },
+      onInfo: (message) => addRunNote(db, runId, 'info', message),
     });
     sampler.stop();
     flushSamples();

@@ -14,6 +14,7 @@ export { claimRun, markInterruptedRuns, pidAlive, setRunStatus } from './queries
 export { classApOf, epochsOf, recordEpoch } from './queries/epochs.js';
 export { addSamples, samplesOf } from './queries/samples.js';
 export { addArtifact, artifactsOf } from './queries/artifacts.js';
+export { addRunNote, notesOf } from './queries/notes.js';
 export { latestEvaluation, saveEvaluation } from './queries/evaluations.js';
 export { createSweep, getSweep, listSweeps } from './queries/sweeps.js';
 export { comparisonRows } from './queries/compare.js';

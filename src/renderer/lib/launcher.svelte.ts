@@ -48,6 +48,8 @@ export class LauncherState {
   bnPolicy = $state<'update' | 'freeze'>('update');
   backend = $state<'auto' | BackendName>('auto');
   seed = $state(0);
+  /** YOLOv5's AutoAnchor (on by default, as in YOLOv5). */
+  autoanchor = $state(true);
   name = $state('');
 
   /** Sweep: the freeze specs to run (presets and the custom text), and whether to try both BN policies. */
@@ -138,6 +140,7 @@ export class LauncherState {
       bnFrozen: this.bnPolicy,
       ...(this.backend !== 'auto' ? { backend: this.backend } : {}),
       seed: this.seed,
+      autoanchor: this.autoanchor,
       ...(this.name.trim() ? { name: this.name.trim() } : {}),
     };
   }

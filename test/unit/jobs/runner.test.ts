@@ -102,6 +102,16 @@ describe('job runner', () => {
       expect(xs).toEqual([...xs].sort((a, b) => a - b));
     }
     expect(comparison.recommendation.line.length).toBeGreaterThan(10);
+    // Each worker recorded what AutoAnchor found with its run (the tiny set's labels fit yolov5n's anchors).
+    for (const id of runIds) {
+      const detail = await call<{ notes: { level: string; message: string }[] }>('runs.get', { id });
+      expect(detail.notes).toContainEqual(
+        expect.objectContaining({
+          level: 'info',
+          message: expect.stringMatching(/^AutoAnchor at img 64: .*fit the labels/),
+        }),
+      );
+    }
     expect(comparison.csv.split('\r\n')[0]).toContain('bestMap50_95');
     expect(comparison.csv.trim().split('\r\n')).toHaveLength(4);
   });

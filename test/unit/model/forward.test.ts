@@ -186,6 +186,16 @@ describeShared('yolov5n.pt on the wasm backend', () => {
     const counters = m.exportTensors();
     expect(counters.get('model.0.bn.num_batches_tracked')?.data[0]).toBe(2n);
     expect(counters.get('model.1.bn.num_batches_tracked')?.data[0]).toBe(1n);
+    // Another momentum when asked (micro-batches use a smaller one per part).
+    const before = rm.slice();
+    tf.dispose(tf.tidy(() => m.forward(x, { training: true, bnMomentum: 0.1 })));
+    const after = m.buffers.get('model.0.bn.running_mean')?.variable.dataSync() as Float32Array;
+    expect(
+      maxAbs(
+        after,
+        Array.from(mean.dataSync(), (b, i) => 0.9 * (before[i] ?? 0) + 0.1 * b),
+      ),
+    ).toBeLessThan(1e-4);
     tf.dispose([mean, variance]);
     m.dispose();
   });

@@ -52,6 +52,11 @@ const SEEDS: Record<number, (db: Db) => void> = {
       VALUES (7, 103, 'best', 'val', 0.5, 0.3, '{"map50":0.5}');
     `);
   },
+  // v2 has runs.best_epoch; the same data with it set.
+  2: (db) => {
+    SEEDS[1]!(db);
+    db.exec('UPDATE runs SET best_epoch = 1 WHERE id = 7');
+  },
 };
 
 describe('migrations', () => {
@@ -76,6 +81,7 @@ describe('migrations', () => {
       'class_ap',
       'epochs',
       'evaluations',
+      'run_notes',
       'runs',
       'samples',
       'sweeps',
@@ -117,6 +123,8 @@ describe('migrations', () => {
         expect(detail.classAp.map((c) => c.name)).toEqual(['person']);
         expect(listRuns(db)[0]?.best).toMatchObject({ epoch: 1, map50_95: 0.3 });
         expect(db.prepare('SELECT COUNT(*) AS n FROM samples').get()).toEqual({ n: 1 });
+        // v3 adds run notes: none for an old run.
+        expect(detail.notes).toEqual([]);
       }
       db.close();
     });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/main/store/db.js';
 import { createRun, listRuns, openStore, recordEpoch, setRunStatus } from '../../../src/main/store/index.js';
 import { EPOCH_SQL } from '../../../src/main/store/queries/epochs.js';
+import { NOTE_SQL } from '../../../src/main/store/queries/notes.js';
 import { RUN_LIST_SQL } from '../../../src/main/store/queries/runs.js';
 import { SAMPLE_SQL } from '../../../src/main/store/queries/samples.js';
 import { STATUS_SQL } from '../../../src/main/store/queries/status.js';
@@ -38,6 +39,8 @@ describe('query plans of the hot queries', () => {
     ['running runs at startup', STATUS_SQL.running, 'runs', 'runs_by_status'],
     ['claim the next queued run', STATUS_SQL.claimNext, 'runs', 'runs_by_status'],
     ['runs list, newest first', RUN_LIST_SQL.all, 'r', 'runs_by_created'],
+    ['notes of a run', NOTE_SQL.ofRun, 'run_notes', 'run_notes_by_run'],
+    ['a note already recorded', NOTE_SQL.same, 'run_notes', 'run_notes_by_run'],
   ];
 
   beforeEach(() => {

@@ -6,6 +6,7 @@ import {
   IllegalTransitionError,
   RunNotFoundError,
   addArtifact,
+  addRunNote,
   addSamples,
   claimRun,
   comparisonRows,
@@ -28,6 +29,7 @@ import {
 import { RUN_STATUSES, canTransition, type ResourceSample, type RunStatus } from '../../../src/shared/runs.js';
 import type { EvalResult } from '../../../src/shared/metrics.js';
 import { epoch, newRun, tempDir } from './fixtures.js';
+import { NOTE_MAX_CHARS } from '../../../src/main/store/queries/notes.js';
 
 let dir: string;
 let db: Db;
@@ -183,8 +185,26 @@ describe('epochs, samples, artifacts', () => {
     expect(samplesOf(db, 12345)).toEqual([]);
   });
 
+  it('notes are kept in order, once each, cut when very long; a missing run is refused', () => {
+    const id = runIn('running');
+    addRunNote(db, id, 'info', 'AutoAnchor at img 320: the anchors fit the labels.', 10);
+    addRunNote(db, id, 'warning', 'micro-batches of 4', 11);
+    addRunNote(db, id, 'warning', 'micro-batches of 4', 12); // a resumed run says it again
+    addRunNote(db, id, 'warning', 'x'.repeat(NOTE_MAX_CHARS + 10), 13);
+    const notes = getRun(db, id).notes;
+    expect(notes.map((n) => [n.createdAt, n.level])).toEqual([
+      [10, 'info'],
+      [11, 'warning'],
+      [13, 'warning'],
+    ]);
+    expect(notes[2]!.message).toHaveLength(NOTE_MAX_CHARS);
+    expect(notes[2]!.message.endsWith('…')).toBe(true);
+    expect(() => addRunNote(db, 999_999, 'info', 'x')).toThrow(RunNotFoundError);
+  });
+
   it('best/last artifacts replace themselves, exports accumulate, and deleteRun cascades', () => {
     const id = runIn('running');
+    addRunNote(db, id, 'info', 'a note');
     recordEpoch(db, id, epoch(0));
     addSamples(db, id, [
       { tMs: 1, tensorBytes: 1, rssBytes: 1, gpuMemUsedBytes: null, gpuUtil: null, processGpuMemBytes: null },
@@ -199,7 +219,7 @@ describe('epochs, samples, artifacts', () => {
     saveEvaluation(db, id, { weights: 'best', split: 'val', result: { map50: 0.5 } as EvalResult });
     expect(deleteRun(db, id).sort()).toEqual(['/r/best-e1', '/r/model-a', '/r/model-b']);
     expect(() => getRun(db, id)).toThrow(RunNotFoundError);
-    for (const t of ['epochs', 'samples', 'artifacts', 'evaluations', 'class_ap']) {
+    for (const t of ['epochs', 'samples', 'artifacts', 'evaluations', 'class_ap', 'run_notes']) {
       expect(db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get(), t).toEqual({ n: 0 });
     }
     // Ids are never reused, so a run folder named after an id cannot be inherited.

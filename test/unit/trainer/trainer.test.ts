@@ -7,6 +7,7 @@ import { initBackend } from '../../../src/main/engine/tf/backend.js';
 import { loadTrainState } from '../../../src/main/engine/train/state.js';
 import {
   chunkTargets,
+  microBatchMomentum,
   runTraining,
   TrainingStopped,
   type EpochMetrics,
@@ -103,6 +104,16 @@ describe('trainer', () => {
     const last = await loadWeightsFile(path.join(runDir, 'last.safetensors'));
     expect(last.names).toEqual([...data.names]);
     expect(last.epoch).toBe(15);
+  });
+
+  it('micro-batches move BatchNorm running statistics as one batch would', () => {
+    expect(microBatchMomentum(1)).toBe(0.03);
+    const m = microBatchMomentum(3);
+    expect((1 - m) ** 3).toBeCloseTo(0.97, 12);
+    // Three parts with the same statistics s land where one update with s would.
+    let running = 1;
+    for (let i = 0; i < 3; i++) running = (1 - m) * running + m * 5;
+    expect(running).toBeCloseTo(0.97 * 1 + 0.03 * 5, 12);
   });
 
   it('micro-batches split a batch and its targets, and train', async () => {

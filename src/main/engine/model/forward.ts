@@ -31,6 +31,8 @@ export interface ForwardOptions {
   readonly updateStats?: boolean;
   /** Modules whose BatchNorm stays in eval mode even in train mode (e.g. frozen ones). */
   readonly bnEvalModules?: ReadonlySet<number>;
+  /** Running-statistics momentum (default PyTorch's BatchNorm2d momentum as YOLOv5 sets it, 0.03). */
+  readonly bnMomentum?: number;
 }
 
 /** Intermediate state of a forward pass, so a module range can run outside a gradient tape. */
@@ -259,6 +261,7 @@ export class YoloModel {
   private context(opts: ForwardOptions, module: number): BlockContext {
     const batchStats = opts.training && !(opts.bnEvalModules?.has(module) ?? false);
     const update = batchStats && opts.updateStats !== false;
+    const m = opts.bnMomentum ?? BN_MOMENTUM;
     const get = (name: string): tf.Variable => {
       const v = (this.params.get(name) ?? this.buffers.get(name))?.variable;
       if (!v) throw new Error(`model tensor ${name} missing`);
@@ -284,9 +287,9 @@ export class YoloModel {
         const rm = get(`${prefix}.running_mean`);
         const rv = get(`${prefix}.running_var`);
         tf.tidy(() => {
-          rm.assign(tf.add(tf.mul(rm, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+          rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
           const unbiased = tf.mul(biasedVar, count / Math.max(count - 1, 1));
-          rv.assign(tf.add(tf.mul(rv, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+          rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(unbiased, m)));
         });
         const key = `${prefix}.num_batches_tracked`;
         this.counters.set(key, (this.counters.get(key) ?? 0) + 1);

@@ -2,7 +2,7 @@
  * Everything a run needs before its first batch: data, model and weights, freeze choice, hyp,
  * loader, optimizer, schedule and EMA. Follows YOLOv5 train.py v7.0 set-up order.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { isFrozenParam, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
 import type { TrainConfig } from '../../../shared/train-config.js';
 import { loadDataConfig, type DataConfig } from '../data/config.js';
@@ -11,8 +11,10 @@ import type { ImageScan } from '../data/scan.js';
 import { scanSplit } from '../eval/validate.js';
 import { instantiateModel, resolveModelSource, type ModelSource } from '../model/source.js';
 import type { YoloModel } from '../model/forward.js';
+import { detectBlock } from '../model/graph.js';
 import { registerTrainingKernels } from '../tf/index.js';
 import { loadWeightsFile } from '../weights/index.js';
+import { BPR_THRESHOLD, checkAnchors, roundToHalf, type CheckAnchorsResult } from './autoanchor.js';
 import { ModelEMA } from './ema.js';
 import { trainingConvBnAct } from './fused-kernel.js';
 import { resolveHyp, scaleHypForModel, type ScaledHyp } from './hyp.js';
@@ -35,7 +37,10 @@ export interface TrainSetup {
   readonly totalParams: number;
   readonly hyp: LoadedHyp;
   readonly scaledHyp: ScaledHyp;
-  readonly lossContext: LossContext;
+  /** Anchors and scaled hyp for the loss; rebuilt when a resumed state brings its own anchors. */
+  lossContext: LossContext;
+  /** What AutoAnchor found (absent when it was off or the run resumes). */
+  readonly autoAnchor?: CheckAnchorsResult;
   readonly loader: TrainLoader;
   readonly optimizer: YoloSgd;
   readonly schedule: TrainSchedule;
@@ -63,7 +68,44 @@ async function buildModel(config: TrainConfig, data: DataConfig): Promise<{ sour
   return { source, model };
 }
 
-export async function setupTraining(config: TrainConfig, onWarning: (m: string) => void): Promise<TrainSetup> {
+export interface SetupOptions {
+  /** A resumed run keeps the anchors of its saved state: AutoAnchor does not run again. */
+  readonly resuming?: boolean;
+  onWarning?(message: string): void;
+  onInfo?(message: string): void;
+}
+
+/**
+ * AutoAnchor on the model's Detect anchors (train.py: after the loaders, unless --noautoanchor or
+ * resuming), then anchors rounded through float16 as `model.half().float()` does.
+ */
+function autoAnchor(
+  model: YoloModel,
+  images: readonly ImageScan[],
+  config: TrainConfig,
+  anchorT: number,
+): CheckAnchorsResult | undefined {
+  const det = detectBlock(model.graph);
+  const buffer = model.buffers.get(det.anchorsName)?.variable;
+  if (!buffer) return undefined;
+  const grid = buffer.dataSync();
+  const per = grid.length / det.strides.length;
+  const pixels = Float64Array.from(grid, (v, i) => v * det.strides[Math.floor(i / per)]!);
+  const result = checkAnchors(images, pixels, {
+    imgSize: config.imgSize,
+    anchorT,
+    strides: det.strides,
+    seed: config.seed,
+  });
+  if (result.replaced) {
+    const next = Float32Array.from(result.anchors, (v, i) => roundToHalf(v / det.strides[Math.floor(i / per)]!));
+    buffer.assign(tf.tensor(next, buffer.shape, 'float32'));
+  }
+  return result;
+}
+
+export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}): Promise<TrainSetup> {
+  const onWarning = (m: string) => opts.onWarning?.(m);
   registerTrainingKernels();
   const data = await loadDataConfig(config.data);
   const [trainImages, valImages] = await Promise.all([scanSplit(data, 'train'), scanSplit(data, 'val')]);
@@ -120,6 +162,17 @@ export async function setupTraining(config: TrainConfig, onWarning: (m: string) 
     batchesPerEpoch: loader.batchesPerEpoch,
     batchSize: config.batch,
   });
+  const anchorResult =
+    config.autoanchor && !opts.resuming ? autoAnchor(model, usable, config, hyp.hyp.anchor_t) : undefined;
+  if (anchorResult) {
+    // A replacement, or anchors that fit poorly and could not be bettered, is worth a warning.
+    if (anchorResult.before.bpr <= BPR_THRESHOLD) {
+      warnings.push(anchorResult.message);
+      onWarning(anchorResult.message);
+    } else opts.onInfo?.(anchorResult.message);
+  }
+  // YOLOv5 builds its EMA just before AutoAnchor, so the EMA's anchors follow the new ones over the
+  // first updates (after two, the old ones weigh 5e-7); here the EMA starts from them.
   const ema = new ModelEMA(model);
   return {
     data,
@@ -134,6 +187,7 @@ export async function setupTraining(config: TrainConfig, onWarning: (m: string) 
     hyp,
     scaledHyp,
     lossContext: lossContextFromModel(model, scaledHyp),
+    ...(anchorResult ? { autoAnchor: anchorResult } : {}),
     loader,
     optimizer,
     schedule,

@@ -11,11 +11,14 @@ import type { ClassMetrics, EvalResult } from '../../../shared/metrics.js';
 import type { EpochRecord } from '../../../shared/runs.js';
 import type { TrainConfig } from '../../../shared/train-config.js';
 import { validate } from '../eval/validate.js';
+import type { YoloModel } from '../model/forward.js';
+import { detectBlock } from '../model/graph.js';
+import { BN_MOMENTUM } from '../model/kernels.js';
 import { modelYamlToObject } from '../model/source.js';
 import { saveCheckpoint, type CheckpointMeta } from '../weights/index.js';
-import { computeLoss } from './loss.js';
+import { computeLoss, lossContextFromModel } from './loss.js';
 import { setupTraining, type TrainSetup } from './setup.js';
-import { CHECKPOINT_FILES, loadTrainState, saveTrainState } from './state.js';
+import { CHECKPOINT_FILES, loadTrainState, saveTrainState, type TrainState } from './state.js';
 
 /** Raised when the signal aborts: the run stopped at a batch boundary on request. */
 export class TrainingStopped extends Error {
@@ -53,6 +56,8 @@ export interface TrainHooks {
   onCheckpoint?(kind: 'best' | 'last', file: string, epoch: number): Promise<void> | void;
   onFinalEvaluation?(result: EvalResult, weights: 'best' | 'last'): void;
   onWarning?(message: string): void;
+  /** A fact about the run worth keeping with it (e.g. AutoAnchor found the anchors fit). */
+  onInfo?(message: string): void;
 }
 
 export interface TrainOutcome {
@@ -72,20 +77,31 @@ export async function runTraining(config: TrainConfig, hooks: TrainHooks): Promi
     batches: 0,
     message: 'Loading data and model',
   });
-  const setup = await setupTraining(config, (m) => hooks.onWarning?.(m));
+  const state = hooks.resume ? await loadTrainState(hooks.runDir) : undefined;
+  const setup = await setupTraining(config, {
+    resuming: state !== undefined,
+    onWarning: (m) => hooks.onWarning?.(m),
+    onInfo: (m) => hooks.onInfo?.(m),
+  });
   try {
-    return await trainLoop(config, setup, hooks);
+    return await trainLoop(config, setup, hooks, state);
   } finally {
     setup.dispose();
   }
 }
 
-async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks): Promise<TrainOutcome> {
+async function trainLoop(
+  config: TrainConfig,
+  s: TrainSetup,
+  hooks: TrainHooks,
+  state: TrainState | undefined,
+): Promise<TrainOutcome> {
   const { model, loader, optimizer, schedule, ema } = s;
   hooks.onModel?.({ frozenModules: s.frozenModules, trainableParams: s.trainableParams, totalParams: s.totalParams });
   await mkdir(hooks.runDir, { recursive: true });
   const meta = (epoch: number, extra: Record<string, unknown> = {}): CheckpointMeta => ({
-    yaml: modelYamlToObject(s.source.yaml, model.graph.nc),
+    // The anchors of the saved (EMA) weights: AutoAnchor may have replaced the YAML's.
+    yaml: modelYamlToObject({ ...s.source.yaml, anchors: anchorPixels(ema.model) }, model.graph.nc),
     names: [...s.data.names],
     epoch,
     freeze: config.freeze,
@@ -96,17 +112,16 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
   let startEpoch = 0;
   let best = { epoch: -1, fitness: -Infinity };
   let bestResult: EvalResult | undefined;
-  if (hooks.resume) {
-    const state = await loadTrainState(hooks.runDir);
-    if (state) {
-      model.loadTensors(state.model, { source: CHECKPOINT_FILES.state });
-      ema.importState({ updates: state.emaUpdates, tensors: state.ema });
-      optimizer.importState({ steps: state.optimizerSteps, momentum: state.momentum });
-      optimizer.importPending(state.pending);
-      schedule.resetStepCounter(state.lastOptStep);
-      startEpoch = state.epoch + 1;
-      best = { epoch: state.bestEpoch, fitness: state.bestFitness };
-    }
+  if (state) {
+    model.loadTensors(state.model, { source: CHECKPOINT_FILES.state });
+    ema.importState({ updates: state.emaUpdates, tensors: state.ema });
+    optimizer.importState({ steps: state.optimizerSteps, momentum: state.momentum });
+    optimizer.importPending(state.pending);
+    schedule.resetStepCounter(state.lastOptStep);
+    startEpoch = state.epoch + 1;
+    best = { epoch: state.bestEpoch, fitness: state.bestFitness };
+    // The saved state holds the anchors the run trained with (AutoAnchor's, when it replaced them).
+    s.lossContext = lossContextFromModel(model, s.scaledHyp);
   }
 
   const nb = loader.batchesPerEpoch;
@@ -136,7 +151,7 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
         microNoted = true;
         hooks.onWarning?.(
           `A batch of ${batch.shape[0]} at ${batch.shape[1]}x${batch.shape[2]} does not fit the ${tf.getBackend()} backend's memory at once: ` +
-            `it runs as micro-batches of ${chunk} with summed gradients (BatchNorm statistics per micro-batch).`,
+            `it runs as micro-batches of ${chunk} with summed gradients (BatchNorm normalises each micro-batch with its own statistics; running statistics move once per batch).`,
         );
       }
       const it = schedule.settings(epoch, i);
@@ -270,6 +285,17 @@ async function trainLoop(config: TrainConfig, s: TrainSetup, hooks: TrainHooks):
   return { epochs: history, best, summary };
 }
 
+/** The Detect anchors in pixels per level, as a model YAML writes them. */
+function anchorPixels(model: YoloModel): number[][] {
+  const det = detectBlock(model.graph);
+  const grid = model.buffers.get(det.anchorsName)?.variable.dataSync();
+  if (!grid) throw new Error(`the model has no ${det.anchorsName} buffer`);
+  const per = det.na * 2;
+  return det.strides.map((stride, l) =>
+    Array.from(grid.subarray(l * per, (l + 1) * per), (v) => Math.round(v * stride * 1e4) / 1e4),
+  );
+}
+
 interface StepLosses {
   total: number;
   box: number;
@@ -284,9 +310,10 @@ const STEP_MEMORY_BUDGET = 2.4e9;
  * Images per forward/backward pass. On backends with a hard memory ceiling (WASM, 4 GiB) a batch
  * that would not fit is split into micro-batches whose gradients are summed before the optimizer
  * step, so the optimizer still sees the whole batch (YOLOv5 itself accumulates to a nominal 64).
- * What changes: BatchNorm statistics come from each micro-batch (as on several GPUs without
- * SyncBN), and the box/class loss terms average over each micro-batch's own targets. Measured
- * with tf.profile on two images of the first batch.
+ * What changes: BatchNorm normalises with each micro-batch's statistics (as on several GPUs
+ * without SyncBN), and the box/class loss terms average over each micro-batch's own targets.
+ * Running statistics still move once per batch: see {@link microBatchMomentum}. Measured with
+ * tf.profile on two images of the first batch.
  */
 async function chooseMicroBatch(
   s: TrainSetup,
@@ -315,6 +342,15 @@ async function chooseMicroBatch(
   return Math.max(1, Math.min(size, Math.floor(STEP_MEMORY_BUDGET / perImage)));
 }
 
+/**
+ * BatchNorm momentum per micro-batch so that the k micro-batches of a batch move the running
+ * statistics as much as one update of the whole batch would: (1 - m')^k = 1 - m. Without it, a
+ * batch in k parts would pull the running statistics towards augmented batches k times as fast.
+ */
+export function microBatchMomentum(parts: number, momentum = BN_MOMENTUM): number {
+  return parts <= 1 ? momentum : 1 - (1 - momentum) ** (1 / parts);
+}
+
 /** Target rows of images [from, from + n), re-indexed from 0. */
 export function chunkTargets(targets: Float32Array, from: number, n: number): Float32Array {
   const rows: number[] = [];
@@ -335,6 +371,7 @@ function trainStep(
 ): StepLosses {
   const [b, h, w, c] = shape as [number, number, number, number];
   if (micro >= b) return trainChunk(s, images, shape, targets);
+  const bnMomentum = microBatchMomentum(Math.ceil(b / micro));
   const sum: StepLosses = { total: 0, box: 0, obj: 0, cls: 0 };
   for (let from = 0; from < b; from += micro) {
     const n = Math.min(micro, b - from);
@@ -343,6 +380,7 @@ function trainStep(
       images.subarray(from * h * w * c, (from + n) * h * w * c),
       [n, h, w, c],
       chunkTargets(targets, from, n),
+      bnMomentum,
     );
     sum.total += l.total;
     sum.box += (l.box * n) / b;
@@ -356,9 +394,15 @@ function trainStep(
  * One forward/backward pass: the frozen prefix outside the tape, the rest inside; gradients go
  * to the optimizer's accumulation. Returns the loss terms as numbers (one read-back per batch).
  */
-function trainChunk(s: TrainSetup, images: Float32Array, shape: readonly number[], targets: Float32Array): StepLosses {
+function trainChunk(
+  s: TrainSetup,
+  images: Float32Array,
+  shape: readonly number[],
+  targets: Float32Array,
+  bnMomentum?: number,
+): StepLosses {
   const { model } = s;
-  const opts = { training: true, bnEvalModules: s.bnEvalModules };
+  const opts = { training: true, bnEvalModules: s.bnEvalModules, ...(bnMomentum !== undefined ? { bnMomentum } : {}) };
   const x = tf.tensor4d(images, shape as [number, number, number, number]);
   const prefix = s.firstTrainable > 0 ? model.runPrefix(x, s.firstTrainable, opts) : model.begin(x);
   let parts: tf.Scalar[] = [];

@@ -8,9 +8,14 @@ import { userVersion } from '../db.js';
 import { StoreNewerVersionError } from '../errors.js';
 import { updateToSchemaVersion1 } from './v1.js';
 import { updateToSchemaVersion2 } from './v2.js';
+import { updateToSchemaVersion3 } from './v3.js';
 
 /** `MIGRATIONS[i]` brings a database to version `i + 1`. Append only; never edit a shipped step. */
-export const MIGRATIONS: readonly ((db: Db) => void)[] = [updateToSchemaVersion1, updateToSchemaVersion2];
+export const MIGRATIONS: readonly ((db: Db) => void)[] = [
+  updateToSchemaVersion1,
+  updateToSchemaVersion2,
+  updateToSchemaVersion3,
+];
 
 /** The schema version this build writes. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@
 import type { NewRun, RunDetail, RunRecord, RunStatus, RunSummary } from '../../../shared/runs.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import type { Db } from '../db.js';
+import { notesOf } from './notes.js';
 import { RunNotFoundError } from '../errors.js';
 import { artifactsOf } from './artifacts.js';
 import { classApOf, epochsOf } from './epochs.js';
@@ -117,6 +118,7 @@ export function getRun(db: Db, runId: number): RunDetail {
     const epoch = run.bestEpoch ?? (run.lastEpochDone >= 0 ? run.lastEpochDone : null);
     return {
       run,
+      notes: notesOf(db, runId),
       epochs: epochsOf(db, runId),
       classAp: epoch === null ? [] : classApOf(db, runId, epoch),
       artifacts: artifactsOf(db, runId),
