@@ -39,8 +39,6 @@ export interface TrainSetup {
   readonly scaledHyp: ScaledHyp;
   /** Anchors and scaled hyp for the loss; rebuilt when a resumed state brings its own anchors. */
   lossContext: LossContext;
-  /** What AutoAnchor found (absent when it was off or the run resumes). */
-  readonly autoAnchor?: CheckAnchorsResult;
   readonly loader: TrainLoader;
   readonly optimizer: YoloSgd;
   readonly schedule: TrainSchedule;
@@ -187,7 +185,6 @@ export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}
     hyp,
     scaledHyp,
     lossContext: lossContextFromModel(model, scaledHyp),
-    ...(anchorResult ? { autoAnchor: anchorResult } : {}),
     loader,
     optimizer,
     schedule,
