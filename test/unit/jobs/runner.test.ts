@@ -183,5 +183,14 @@ describe('job runner', () => {
     const tooDeep = await service.dispatch('runs.start', { ...base(), freeze: '0-30', epochs: 1 });
     expect(tooDeep).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     if (!tooDeep.ok) expect(tooDeep.error.message).toMatch(/30/);
+    // hyp.VOC gives an anchor count, not sizes: only AutoAnchor can fill them in.
+    const noAnchors = await service.dispatch('runs.start', { ...base(), hyp: 'VOC', autoanchor: false, epochs: 1 });
+    expect(noAnchors).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    if (!noAnchors.ok) {
+      expect(noAnchors.error.message).toBe(
+        'VOC asks for 3 anchors per level computed from the labels (it gives no anchor sizes), but AutoAnchor is off.',
+      );
+      expect(noAnchors.error.hint).toMatch(/Turn AutoAnchor on/);
+    }
   });
 });

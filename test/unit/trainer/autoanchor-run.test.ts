@@ -114,6 +114,31 @@ describe('AutoAnchor in training', () => {
     expect(pixels(done!.model)).toEqual(anchors);
   });
 
+  it("a hyp file's anchor count (hyp.VOC) has the anchors computed from the labels, even where the model's fit", async () => {
+    const warnings: string[] = [];
+    const runDir = tempDir('freezelab-aa-');
+    await runTraining(config(fits, { epochs: 1, hyp: 'VOC' }), {
+      runDir,
+      resume: false,
+      onWarning: (m) => warnings.push(m),
+    });
+    // YOLOv5 builds the model with 3 placeholder anchors per level (0,1 2,3 4,5 px) for AutoAnchor.
+    expect(warnings.join('\n')).toMatch(/were 0,1 2,3 4,5 0,1 2,3 4,5 0,1 2,3 4,5\)/);
+    const anchors = pixels((await loadTrainState(runDir))!.model);
+    expect(anchors).toHaveLength(18);
+    expect(anchors).not.toEqual(COCO);
+    expect(Math.min(...anchors)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('an anchor count with AutoAnchor off is refused, saying why', async () => {
+    await expect(
+      runTraining(config(fits, { epochs: 1, hyp: 'VOC', autoanchor: false }), {
+        runDir: tempDir('freezelab-aa-'),
+        resume: false,
+      }),
+    ).rejects.toThrow(/VOC asks for 3 anchors per level computed from the labels .* but AutoAnchor is off/);
+  });
+
   it('off (--noautoanchor), the weights keep their anchors whatever the labels', async () => {
     const messages: string[] = [];
     const runDir = tempDir('freezelab-aa-');

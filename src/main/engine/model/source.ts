@@ -101,6 +101,20 @@ export async function resolveModelSource(spec: string, opts: ResolveOptions = {}
   };
 }
 
+/**
+ * The same model with `count` placeholder anchors per level, as YOLOv5's Model(anchors=N) builds
+ * it for a hyp file's `anchors` key; AutoAnchor computes the real ones from the data.
+ */
+export function withAnchorCount(source: ModelSource, count: number): ModelSource {
+  const yaml: ModelYaml = { ...source.yaml, anchors: count };
+  return { ...source, yaml, graph: buildGraph(yaml, { nc: source.graph.nc }) };
+}
+
+/** True when the model's anchors are placeholders (an anchor count instead of sizes). */
+export function hasPlaceholderAnchors(source: ModelSource): boolean {
+  return typeof source.yaml.anchors === 'number';
+}
+
 export interface InstantiatedModel {
   readonly model: YoloModel;
   /** What loading the weights did (absent for a fresh model). */
@@ -108,13 +122,17 @@ export interface InstantiatedModel {
 }
 
 /** Creates the tfjs model (on the current backend) and loads the source's weights into it. */
-export function instantiateModel(source: ModelSource, opts: { seed?: number } = {}): InstantiatedModel {
+export function instantiateModel(
+  source: ModelSource,
+  opts: { seed?: number; excludeAnchors?: boolean } = {},
+): InstantiatedModel {
   const model = YoloModel.create(source.graph, { seed: opts.seed ?? 0 });
   if (!source.weights) return { model };
   try {
     const load = model.loadTensors(source.weights.tensors, {
       source: source.file ?? source.label,
       seed: opts.seed ?? 0,
+      ...(opts.excludeAnchors ? { excludeAnchors: true } : {}),
     });
     return { model, load };
   } catch (error) {

@@ -9,7 +9,13 @@ import { loadDataConfig, type DataConfig } from '../data/config.js';
 import { createTrainLoader, type TrainLoader } from '../data/loader.js';
 import type { ImageScan } from '../data/scan.js';
 import { scanSplit } from '../eval/validate.js';
-import { instantiateModel, resolveModelSource, type ModelSource } from '../model/source.js';
+import {
+  hasPlaceholderAnchors,
+  instantiateModel,
+  resolveModelSource,
+  withAnchorCount,
+  type ModelSource,
+} from '../model/source.js';
 import type { YoloModel } from '../model/forward.js';
 import { detectBlock } from '../model/graph.js';
 import { registerTrainingKernels } from '../tf/index.js';
@@ -49,20 +55,46 @@ export interface TrainSetup {
   dispose(): void;
 }
 
-async function buildModel(config: TrainConfig, data: DataConfig): Promise<{ source: ModelSource; model: YoloModel }> {
+/** Anchors per level a hyp file's `anchors` key asks for (YOLOv5 rounds it; 0 or absent: none). */
+function hypAnchorCount(hyp: LoadedHyp): number | undefined {
+  return hyp.hyp.anchors ? Math.round(hyp.hyp.anchors) : undefined;
+}
+
+/**
+ * Refuses a run whose anchors would be placeholders (a hyp `anchors` key, or a model YAML giving
+ * an anchor count) with AutoAnchor off: YOLOv5 would train on anchors 0,1,2,3,... pixels.
+ */
+export function requireAnchorSizes(source: ModelSource, hyp: LoadedHyp, autoanchor: boolean): void {
+  const count = hypAnchorCount(hyp);
+  if (autoanchor || (count === undefined && !hasPlaceholderAnchors(source))) return;
+  throw new FreezeLabError(
+    'invalid-input',
+    `${count === undefined ? source.label : hyp.source} asks for ${count ?? source.yaml.anchors} anchors per level ` +
+      'computed from the labels (it gives no anchor sizes), but AutoAnchor is off.',
+    `Turn AutoAnchor on, or give anchor sizes (remove 'anchors' from the hyp file, or list them in the model YAML).`,
+  );
+}
+
+async function buildModel(
+  config: TrainConfig,
+  data: DataConfig,
+  hyp: LoadedHyp,
+): Promise<{ source: ModelSource; model: YoloModel }> {
   const opts = { nc: data.nc, names: data.names };
+  // A hyp `anchors: N` (hyp.VOC.yaml): YOLOv5 builds the model with N placeholder anchors per
+  // level and takes no anchors from the weights; AutoAnchor then computes them from the labels.
+  const count = hypAnchorCount(hyp);
+  const spec = config.model ?? config.weights;
+  if (spec === undefined) throw new FreezeLabError('invalid-input', 'Give weights or a model to train.');
+  const resolved = await resolveModelSource(spec, opts);
+  const source = count === undefined ? resolved : withAnchorCount(resolved, count);
+  requireAnchorSizes(source, hyp, config.autoanchor);
+  const { model } = instantiateModel(source, { seed: config.seed, excludeAnchors: count !== undefined });
   if (config.model !== undefined && config.weights !== undefined) {
     // A model YAML (or size) plus weights: transfer what matches; anchors come from the YAML.
-    const source = await resolveModelSource(config.model, opts);
-    const { model } = instantiateModel(source, { seed: config.seed });
     const weights = await loadWeightsFile(config.weights);
     model.loadTensors(weights.tensors, { source: config.weights, excludeAnchors: true, seed: config.seed });
-    return { source, model };
   }
-  const spec = config.weights ?? config.model;
-  if (spec === undefined) throw new FreezeLabError('invalid-input', 'Give weights or a model to train.');
-  const source = await resolveModelSource(spec, opts);
-  const { model } = instantiateModel(source, { seed: config.seed });
   return { source, model };
 }
 
@@ -123,7 +155,7 @@ export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}
     );
   }
   const hyp = await resolveHyp(config.hyp);
-  const { source, model } = await buildModel(config, data);
+  const { source, model } = await buildModel(config, data, hyp);
   model.convBnAct = trainingConvBnAct;
   const graph = model.graph;
   const frozenModules = resolveFreeze(parseFreezeSpec(config.freeze), graph.summary);

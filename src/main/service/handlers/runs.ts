@@ -5,6 +5,8 @@ import { comparisonCsv, paretoFrontier, recommend } from '../../../shared/compar
 import type { Handlers } from '../../../shared/contract.js';
 import { formatFreezeSpec, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
 import { resolveModelSource } from '../../engine/model/source.js';
+import { resolveHyp } from '../../engine/train/hyp.js';
+import { requireAnchorSizes } from '../../engine/train/setup.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import type { NewRun } from '../../../shared/runs.js';
 import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
@@ -43,9 +45,14 @@ type RunHandlers = Pick<
 async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
   const spec = parseFreezeSpec(config.freeze);
   const freeze = formatFreezeSpec(spec);
-  // Check now what would otherwise fail minutes later in the worker: the model and the freeze spec.
+  // Check now what would otherwise fail minutes later in the worker: the model, the freeze spec,
+  // and anchors that only AutoAnchor could fill in.
   const modelSpec = config.model ?? config.weights;
-  if (modelSpec !== undefined) resolveFreeze(spec, (await resolveModelSource(modelSpec)).graph.summary);
+  if (modelSpec !== undefined) {
+    const source = await resolveModelSource(modelSpec);
+    resolveFreeze(spec, source.graph.summary);
+    if (!config.autoanchor) requireAnchorSizes(source, await resolveHyp(config.hyp), false);
+  }
   const data = path.resolve(config.data);
   const weights = config.weights ? path.resolve(config.weights) : null;
   const resolved: TrainConfig = { ...config, data, freeze, ...(weights ? { weights } : {}) };
