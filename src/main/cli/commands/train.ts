@@ -32,7 +32,8 @@ export const trainCommand: CliCommand = {
   help: [
     'Usage: freezelab train --weights W | --model M --data D [--img 320] [--batch 16] [--epochs 3]',
     '                       [--freeze SPEC] [--hyp NAME|FILE] [--bn-frozen update|freeze]',
-    '                       [--backend NAME] [--seed S] [--cache] [--name TEXT] [--db FILE] [--json]',
+    '                       [--backend NAME] [--seed S] [--cache] [--noautoanchor] [--name TEXT]',
+    '                       [--db FILE] [--json]',
     '',
     trainOptionHelp,
     "  --freeze SPEC    N (modules 0..N-1), a list '0,1,5', a range '0-9', or",
