@@ -2,7 +2,7 @@
  * Everything a run needs before its first batch: data, model and weights, freeze choice, hyp,
  * loader, optimizer, schedule and EMA. Follows YOLOv5 train.py v7.0 set-up order.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { isFrozenParam, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
 import type { TrainConfig } from '../../../shared/train-config.js';
 import { loadDataConfig, type DataConfig } from '../data/config.js';
@@ -16,6 +16,7 @@ import {
   withAnchorCount,
   type ModelSource,
 } from '../model/source.js';
+import { anchorPixels, setAnchorPixels } from '../model/anchors.js';
 import type { YoloModel } from '../model/forward.js';
 import { detectBlock } from '../model/graph.js';
 import { registerTrainingKernels } from '../tf/index.js';
@@ -114,23 +115,14 @@ function autoAnchor(
   images: readonly ImageScan[],
   config: TrainConfig,
   anchorT: number,
-): CheckAnchorsResult | undefined {
-  const det = detectBlock(model.graph);
-  const buffer = model.buffers.get(det.anchorsName)?.variable;
-  if (!buffer) return undefined;
-  const grid = buffer.dataSync();
-  const per = grid.length / det.strides.length;
-  const pixels = Float64Array.from(grid, (v, i) => v * det.strides[Math.floor(i / per)]!);
-  const result = checkAnchors(images, pixels, {
+): CheckAnchorsResult {
+  const result = checkAnchors(images, anchorPixels(model), {
     imgSize: config.imgSize,
     anchorT,
-    strides: det.strides,
+    strides: detectBlock(model.graph).strides,
     seed: config.seed,
   });
-  if (result.replaced) {
-    const next = Float32Array.from(result.anchors, (v, i) => roundToHalf(v / det.strides[Math.floor(i / per)]!));
-    buffer.assign(tf.tensor(next, buffer.shape, 'float32'));
-  }
+  if (result.replaced) setAnchorPixels(model, result.anchors, roundToHalf);
   return result;
 }
 

@@ -11,8 +11,7 @@ import type { ClassMetrics, EvalResult } from '../../../shared/metrics.js';
 import type { EpochRecord } from '../../../shared/runs.js';
 import type { TrainConfig } from '../../../shared/train-config.js';
 import { validate } from '../eval/validate.js';
-import type { YoloModel } from '../model/forward.js';
-import { detectBlock } from '../model/graph.js';
+import { anchorPixelLevels } from '../model/anchors.js';
 import { BN_MOMENTUM } from '../model/kernels.js';
 import { modelYamlToObject } from '../model/source.js';
 import { saveCheckpoint, type CheckpointMeta } from '../weights/index.js';
@@ -101,7 +100,7 @@ async function trainLoop(
   await mkdir(hooks.runDir, { recursive: true });
   const meta = (epoch: number, extra: Record<string, unknown> = {}): CheckpointMeta => ({
     // The anchors of the saved (EMA) weights: AutoAnchor may have replaced the YAML's.
-    yaml: modelYamlToObject({ ...s.source.yaml, anchors: anchorPixels(ema.model) }, model.graph.nc),
+    yaml: modelYamlToObject({ ...s.source.yaml, anchors: anchorPixelLevels(ema.model) }, model.graph.nc),
     names: [...s.data.names],
     epoch,
     freeze: config.freeze,
@@ -283,17 +282,6 @@ async function trainLoop(
     ? `Completed ${config.epochs} epochs: best mAP50-95 ${Math.max(...history.map((h) => h.map50_95 ?? 0)).toFixed(3)} (epoch ${best.epoch}).`
     : `Completed ${config.epochs} epochs.`;
   return { epochs: history, best, summary };
-}
-
-/** The Detect anchors in pixels per level, as a model YAML writes them. */
-function anchorPixels(model: YoloModel): number[][] {
-  const det = detectBlock(model.graph);
-  const grid = model.buffers.get(det.anchorsName)?.variable.dataSync();
-  if (!grid) throw new Error(`the model has no ${det.anchorsName} buffer`);
-  const per = det.na * 2;
-  return det.strides.map((stride, l) =>
-    Array.from(grid.subarray(l * per, (l + 1) * per), (v) => Math.round(v * stride * 1e4) / 1e4),
-  );
 }
 
 interface StepLosses {
