@@ -19,6 +19,8 @@ export const modelSpecSchema = z.string().trim().min(1, 'name a model: n, s, m, 
 export const pathSchema = z.string().trim().min(1, 'give a path').max(4096);
 export const freezeTextSchema = z.string().trim().max(1000);
 export const runIdSchema = z.number().int().positive();
+/** Upper bound of `--workers` (each WASM worker can hold up to 4 GiB). */
+export const MAX_WORKERS = 64;
 
 const trainFields = {
   /** Starting weights (.pt or FreezeLab .safetensors); absent = train from the model's fresh init. */
@@ -50,6 +52,11 @@ const trainFields = {
   autoanchor: z.boolean().default(true),
   /** Keep decoded, resized training images in memory. */
   cache: z.boolean().default(false),
+  /**
+   * Data-parallel training workers, each with its own backend and model replica (absent: one per
+   * core on WASM/CPU; native TensorFlow always uses one, as it already uses every core or the GPU).
+   */
+  workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
   name: z.string().trim().min(1).max(200).optional(),
 };
 

@@ -1,5 +1,5 @@
 /** The training options shared by `freezelab train` and `freezelab sweep`. */
-import type { TrainConfigInput } from '../../shared/train-config.js';
+import { MAX_WORKERS, type TrainConfigInput } from '../../shared/train-config.js';
 import { type CliValues, intOption, UsageError } from './cli.js';
 import { backendOption } from './service-factory.js';
 
@@ -15,6 +15,7 @@ export const trainOptionSpec = {
   backend: { type: 'string' },
   seed: { type: 'string' },
   cache: { type: 'boolean' },
+  workers: { type: 'string' },
   noautoanchor: { type: 'boolean' },
   name: { type: 'string' },
 } as const;
@@ -31,6 +32,8 @@ export const trainOptionHelp = [
   '  --backend NAME   tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
   '  --seed S         seed of initialisation and augmentation (default 0)',
   '  --cache          keep decoded training images in memory',
+  '  --workers N      data-parallel training workers, each a thread with its own model replica',
+  '                   (default: one per core on WASM/CPU, 1 on native TensorFlow; 1 = no threads)',
   "  --noautoanchor   keep the weights' anchors (default: YOLOv5's AutoAnchor replaces them with",
   '                   k-means anchors when they fit the labels at this size with recall < 0.98)',
   '  --name TEXT      a name for the run',
@@ -69,6 +72,7 @@ export function trainInput(values: CliValues): Omit<TrainConfigInput, 'freeze'> 
     ...(backend ? { backend } : {}),
     seed: intOption(values, 'seed', 0, 0, 2 ** 31 - 1),
     cache: values.cache === true,
+    ...(values.workers !== undefined ? { workers: intOption(values, 'workers', 1, 1, MAX_WORKERS) } : {}),
     ...(values.noautoanchor === true ? { autoanchor: false } : {}),
     ...(name ? { name } : {}),
   };

@@ -50,6 +50,8 @@ export class LauncherState {
   seed = $state(0);
   /** YOLOv5's AutoAnchor (on by default, as in YOLOv5). */
   autoanchor = $state(true);
+  /** Data-parallel workers: 0 = automatic (one per core on WASM/CPU, 1 on native TensorFlow). */
+  workers = $state(0);
   name = $state('');
 
   /** Sweep: the freeze specs to run (presets and the custom text), and whether to try both BN policies. */
@@ -141,6 +143,7 @@ export class LauncherState {
       ...(this.backend !== 'auto' ? { backend: this.backend } : {}),
       seed: this.seed,
       autoanchor: this.autoanchor,
+      ...(this.workers > 0 ? { workers: this.workers } : {}),
       ...(this.name.trim() ? { name: this.name.trim() } : {}),
     };
   }

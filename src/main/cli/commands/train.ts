@@ -32,7 +32,8 @@ export const trainCommand: CliCommand = {
   help: [
     'Usage: freezelab train --weights W | --model M --data D [--img 320] [--batch 16] [--epochs 3]',
     '                       [--freeze SPEC] [--hyp NAME|FILE] [--bn-frozen update|freeze]',
-    '                       [--backend NAME] [--seed S] [--cache] [--noautoanchor] [--name TEXT]',
+    '                       [--backend NAME] [--seed S] [--cache] [--workers N] [--noautoanchor]',
+    '                       [--name TEXT]',
     '                       [--db FILE] [--json]',
     '',
     trainOptionHelp,
