@@ -140,6 +140,6 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
 function describeWhere(db: Db, runId: number): string {
   const run = getRunRecord(db, runId);
   return run && run.lastEpochDone >= 0
-    ? `after epoch ${run.lastEpochDone}; recorded epochs are kept`
+    ? `after epoch ${run.lastEpochDone + 1}; recorded epochs are kept`
     : 'during the first epoch';
 }

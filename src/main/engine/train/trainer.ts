@@ -279,7 +279,7 @@ async function trainLoop(
   if (bestResult) hooks.onFinalEvaluation?.(bestResult, 'best');
   const last = history.at(-1);
   const summary = last
-    ? `Completed ${config.epochs} epochs: best mAP50-95 ${Math.max(...history.map((h) => h.map50_95 ?? 0)).toFixed(3)} (epoch ${best.epoch}).`
+    ? `Completed ${config.epochs} epochs: best mAP50-95 ${Math.max(...history.map((h) => h.map50_95 ?? 0)).toFixed(3)} (epoch ${best.epoch + 1} of ${config.epochs}).`
     : `Completed ${config.epochs} epochs.`;
   return { epochs: history, best, summary };
 }
