@@ -10,7 +10,8 @@ import { type DataConfig, type SplitName, listSplitImages, loadDataConfig } from
 import { type ImageScan, mapPool, scanImage } from '../data/scan.js';
 import { type LoadedValBatch, loadValBatch, planValBatches } from '../data/val-loader.js';
 import { checkImgSize, type MemoryPeak, modelStride, predict } from '../infer/detect.js';
-import { nonMaxSuppression, scaleBoxes } from '../infer/nms.js';
+import { type Detections, nonMaxSuppression, type NmsOptions, scaleBoxes } from '../infer/nms.js';
+import type { BatchDetector } from '../parallel/data-parallel.js';
 import type { YoloModel } from '../model/forward.js';
 import { Evaluator } from './evaluator.js';
 
@@ -46,6 +47,11 @@ export interface ValidateOptions {
   readonly onProgress?: (p: ValProgress) => void;
   /** Aborting stops before the next batch; `validate` then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Runs batches elsewhere (replica threads, see poolDetector), several at once; the model must
+   * already be loaded there. Absent: `model` runs here, one batch at a time.
+   */
+  readonly detector?: BatchDetector;
 }
 
 /** Metrics plus how long it took. */
@@ -114,24 +120,11 @@ export async function validate(model: YoloModel, opts: ValidateOptions): Promise
   let inferenceMs = 0;
   let nmsMs = 0;
   let done = 0;
-  const t0 = performance.now();
-  // The next batch decodes (sharp's threads) while this one runs through the network.
-  const load = (i: number): Promise<LoadedValBatch> | undefined => {
-    const b = plan[i];
-    if (!b) return undefined;
-    const p = loadValBatch(b, imgSize);
-    p.catch(() => undefined); // a failure surfaces when awaited; never as an unhandled rejection
-    return p;
-  };
-  let next = load(0);
-  for (let bi = 0; bi < plan.length; bi++) {
-    opts.signal?.throwIfAborted();
-    const batch = await next!;
-    next = load(bi + 1);
-    const n = batch.images.length;
-    const [bh, bw] = batch.shape;
+  /** Here: forward + decode + read-back timed apart from NMS, as val.py's profile does. */
+  const local = async (data: Float32Array, shape: readonly [number, number, number], nms: NmsOptions) => {
+    const [n, bh, bw] = shape;
     const t1 = performance.now();
-    const x = tf.tensor4d(batch.data, [n, bh, bw, 3]);
+    const x = tf.tensor4d(data, [n, bh, bw, 3]);
     let decoded: tf.Tensor3D;
     try {
       decoded = predict(model, x, peak);
@@ -147,14 +140,45 @@ export async function validate(model: YoloModel, opts: ValidateOptions): Promise
     }
     const t2 = performance.now();
     inferenceMs += t2 - t1;
+    const detections: Detections[] = [];
     for (let k = 0; k < n; k++) {
-      const im = batch.images[k]!;
-      const dets = nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, nmsOpts);
-      scaleBoxes([bh, bw], dets.boxes, im.originalShape, im.ratioPad);
-      evaluator.add({ boxes: dets.boxes, conf: dets.scores, cls: dets.classes }, { boxes: im.boxes, cls: im.cls });
+      detections.push(nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, nms));
     }
     nmsMs += performance.now() - t2;
-    done += n;
+    return detections;
+  };
+  /** Elsewhere: the batch's wall time counts as inference (NMS runs there too). */
+  const remote = async (data: Float32Array, shape: readonly [number, number, number], nms: NmsOptions) => {
+    const t1 = performance.now();
+    const r = await opts.detector!.detect(data, shape, nms);
+    inferenceMs += performance.now() - t1;
+    peak.peakBytes = Math.max(peak.peakBytes, r.peakBytes);
+    return r.detections;
+  };
+  const infer = opts.detector ? remote : local;
+  const depth = Math.max(1, opts.detector?.concurrency ?? 1);
+  const t0 = performance.now();
+  // The next batch decodes (sharp's threads) while this one runs through the network.
+  const load = (i: number): Promise<LoadedValBatch> | undefined => {
+    const b = plan[i];
+    if (!b) return undefined;
+    const p = loadValBatch(b, imgSize);
+    p.catch(() => undefined); // a failure surfaces when awaited; never as an unhandled rejection
+    return p;
+  };
+  /** Matches a batch's detections in plan order, so the metrics never depend on which batch finished first. */
+  const finish = async (entry: { batch: LoadedValBatch; dets: Promise<readonly Detections[]> }, bi: number) => {
+    const { batch } = entry;
+    const dets = await entry.dets;
+    const t2 = performance.now();
+    batch.images.forEach((im, k) => {
+      const d = dets[k];
+      if (!d) throw new Error(`validation: no detections for image ${k} of a batch of ${batch.images.length}`);
+      scaleBoxes(batch.shape, d.boxes, im.originalShape, im.ratioPad);
+      evaluator.add({ boxes: d.boxes, conf: d.scores, cls: d.classes }, { boxes: im.boxes, cls: im.cls });
+    });
+    nmsMs += performance.now() - t2;
+    done += batch.images.length;
     opts.onProgress?.({
       batch: bi + 1,
       batches: plan.length,
@@ -162,6 +186,24 @@ export async function validate(model: YoloModel, opts: ValidateOptions): Promise
       totalImages,
       seconds: (performance.now() - t0) / 1000,
     });
+  };
+  const inflight: { batch: LoadedValBatch; dets: Promise<readonly Detections[]> }[] = [];
+  let finished = 0;
+  let next = load(0);
+  try {
+    for (let bi = 0; bi < plan.length; bi++) {
+      opts.signal?.throwIfAborted();
+      const batch = await next!;
+      next = load(bi + 1);
+      const dets = infer(batch.data, [batch.images.length, batch.shape[0], batch.shape[1]], nmsOpts);
+      dets.catch(() => undefined); // awaited in order below
+      inflight.push({ batch, dets });
+      if (inflight.length >= depth) await finish(inflight.shift()!, finished++);
+    }
+    while (inflight.length > 0) await finish(inflight.shift()!, finished++);
+  } finally {
+    // Let batches still in flight settle before the caller moves on (their errors are not this one's).
+    await Promise.allSettled(inflight.map((e) => e.dets));
   }
   const seconds = (performance.now() - t0) / 1000;
   return {

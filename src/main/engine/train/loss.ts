@@ -28,6 +28,19 @@ export interface LossContext {
   readonly hyp: LossHyp;
 }
 
+/**
+ * Normalisers of a batch that is split into parts (micro-batches, or shards over workers): with
+ * them, each part's loss is its exact share of the whole batch's loss, so the parts' losses and
+ * gradients add up to the whole batch's (YOLOv5's means are over the whole batch's positives and
+ * grid cells). Without them the loss is the part's own, as YOLOv5 computes it for a batch.
+ */
+export interface LossNorm {
+  /** Images in the whole batch. */
+  readonly batch: number;
+  /** Positives (target-anchor-cell matches) per level in the whole batch. */
+  readonly positives: readonly number[];
+}
+
 /** Loss terms. `lbox`, `lobj`, `lcls` are gain-weighted; total = (lbox + lobj + lcls) * batch size. */
 export interface LossResult {
   readonly total: tf.Scalar;
@@ -93,8 +106,11 @@ function bceWithLogits(x: tf.Tensor, t: tf.Tensor, posWeight: number): tf.Tensor
   return tf.add(tf.mul(tf.sub(1, t), x), weight);
 }
 
-/** Mean BCE, wrapped in utils/loss.py FocalLoss (alpha 0.25) when gamma > 0. */
-function bceMean(x: tf.Tensor, t: tf.Tensor, posWeight: number, gamma: number): tf.Scalar {
+/**
+ * Mean BCE, wrapped in utils/loss.py FocalLoss (alpha 0.25) when gamma > 0; with `count`, the sum
+ * divided by `count` (the element count of the whole batch this part belongs to).
+ */
+function bceMean(x: tf.Tensor, t: tf.Tensor, posWeight: number, gamma: number, count?: number): tf.Scalar {
   let loss = bceWithLogits(x, t, posWeight);
   if (gamma > 0) {
     const p = tf.sigmoid(x);
@@ -102,7 +118,33 @@ function bceMean(x: tf.Tensor, t: tf.Tensor, posWeight: number, gamma: number): 
     const alphaFactor = tf.add(tf.mul(t, 0.25), tf.mul(tf.sub(1, t), 0.75));
     loss = tf.mul(loss, tf.mul(alphaFactor, tf.pow(tf.sub(1, pt), gamma)));
   }
-  return tf.mean(loss);
+  return count === undefined ? tf.mean(loss) : (tf.div(tf.sum(loss), count) as tf.Scalar);
+}
+
+/** `tf.mean(x)`, or its sum over `count` for a part of a batch. */
+function meanOver(x: tf.Tensor, count: number | undefined): tf.Scalar {
+  return count === undefined ? tf.mean(x) : (tf.div(tf.sum(x), count) as tf.Scalar);
+}
+
+/**
+ * The whole batch's normalisers for {@link computeLoss} on its parts: positives per level from the
+ * same host-side target assignment (it is per image, so parts' counts add up to these).
+ * @param shape the batch [b, h, w] in pixels
+ */
+export function lossNormFor(
+  targets: Float32Array,
+  shape: readonly [number, number, number],
+  ctx: LossContext,
+): LossNorm {
+  const [b, h, w] = shape;
+  const shapes: LevelShape[] = ctx.strides.map((stride, l) => ({
+    bs: b,
+    na: (ctx.anchors[l]?.length ?? 0) / 2,
+    ny: Math.ceil(h / stride),
+    nx: Math.ceil(w / stride),
+  }));
+  const built = buildTargets(targets, shapes, ctx.anchors, ctx.hyp.anchor_t);
+  return { batch: b, positives: built.map((l) => l.n) };
 }
 
 /**
@@ -148,7 +190,12 @@ export function bboxCiou(b1: tf.Tensor2D, b2: tf.Tensor2D, eps = 1e-7): tf.Tenso
  * (rows [image, class, cx, cy, w, h], normalised). Usable inside tf.variableGrads; wrap calls in
  * tf.tidy (intermediates are not disposed here).
  */
-export function computeLoss(raws: readonly tf.Tensor5D[], targets: Float32Array, ctx: LossContext): LossResult {
+export function computeLoss(
+  raws: readonly tf.Tensor5D[],
+  targets: Float32Array,
+  ctx: LossContext,
+  norm?: LossNorm,
+): LossResult {
   const { hyp, nc } = ctx;
   const first = raws[0];
   if (!first) throw new Error('computeLoss: no prediction levels');
@@ -185,26 +232,29 @@ export function computeLoss(raws: readonly tf.Tensor5D[], targets: Float32Array,
       const pwh = tf.mul(tf.square(tf.mul(tf.sigmoid(tf.slice(ps, [0, 2], [lt.n, 2])), 2)), anchorWh);
       const pbox = tf.concat([pxy, pwh], 1) as tf.Tensor2D;
       const iou = bboxCiou(pbox, tf.tensor2d(lt.tbox, [lt.n, 4]));
-      boxTerms.push(tf.mean(tf.sub(1, iou)));
+      const positives = norm?.positives[level];
+      boxTerms.push(meanOver(tf.sub(1, iou), positives));
       tobj = detached(iou, (v) => objectnessTargets(tf.maximum(v, 0) as tf.Tensor1D, lt.row, rows));
       if (nc > 1) {
         const t = new Float32Array(lt.n * nc).fill(cn);
         for (let i = 0; i < lt.n; i++) t[i * nc + (lt.cls[i] ?? 0)] = cp;
         const pcls = tf.slice(ps, [0, 5], [lt.n, nc]);
-        clsTerms.push(bceMean(pcls, tf.tensor2d(t, [lt.n, nc]), hyp.cls_pw, gamma));
+        const count = positives === undefined ? undefined : positives * nc;
+        clsTerms.push(bceMean(pcls, tf.tensor2d(t, [lt.n, nc]), hyp.cls_pw, gamma, count));
       }
     } else {
       tobj = tf.zeros([rows]);
     }
     const pobj = tf.reshape(tf.slice(flat, [0, 4], [rows, 1]), [rows]);
-    objTerms.push(tf.mul(bceMean(pobj, tobj, hyp.obj_pw, gamma), balance[level] ?? 0));
+    const cells = norm === undefined ? undefined : norm.batch * na * ny * nx;
+    objTerms.push(tf.mul(bceMean(pobj, tobj, hyp.obj_pw, gamma, cells), balance[level] ?? 0));
   });
 
   const sum = (terms: tf.Scalar[]): tf.Scalar => (terms.length > 0 ? (tf.addN(terms) as tf.Scalar) : tf.scalar(0));
   const lbox = tf.mul(sum(boxTerms), hyp.box) as tf.Scalar;
   const lobj = tf.mul(sum(objTerms), hyp.obj) as tf.Scalar;
   const lcls = tf.mul(sum(clsTerms), hyp.cls) as tf.Scalar;
-  const bs = first.shape[0];
+  const bs = norm?.batch ?? first.shape[0];
   const total = tf.mul(tf.add(tf.add(lbox, lobj), lcls), bs) as tf.Scalar;
   return { total, lbox, lobj, lcls };
 }

@@ -12,12 +12,14 @@ import type { EpochRecord } from '../../../shared/runs.js';
 import type { TrainConfig } from '../../../shared/train-config.js';
 import { validate } from '../eval/validate.js';
 import { anchorPixelLevels } from '../model/anchors.js';
-import { BN_MOMENTUM } from '../model/kernels.js';
 import { modelYamlToObject } from '../model/source.js';
+import { DataParallel } from '../parallel/data-parallel.js';
+import type { ReplicaPool } from '../parallel/pool.js';
 import { saveCheckpoint, type CheckpointMeta } from '../weights/index.js';
-import { computeLoss, lossContextFromModel } from './loss.js';
+import { lossContextFromModel } from './loss.js';
 import { setupTraining, type TrainSetup } from './setup.js';
 import { CHECKPOINT_FILES, loadTrainState, saveTrainState, type TrainState } from './state.js';
+import { chooseMicroBatch, trainStep, type StepBatch, type StepLosses } from './step.js';
 
 /** Raised when the signal aborts: the run stopped at a batch boundary on request. */
 export class TrainingStopped extends Error {
@@ -57,6 +59,8 @@ export interface TrainHooks {
   onWarning?(message: string): void;
   /** A fact about the run worth keeping with it (e.g. AutoAnchor found the anchors fit). */
   onInfo?(message: string): void;
+  /** The replica threads of a data-parallel run, once started (diagnostics and tests). */
+  onWorkers?(pool: ReplicaPool): void;
 }
 
 export interface TrainOutcome {
@@ -89,6 +93,44 @@ export async function runTraining(config: TrainConfig, hooks: TrainHooks): Promi
   }
 }
 
+/** Runs a batch's passes here (one worker) or over replica threads, and says which. */
+interface Stepper {
+  readonly parallel?: DataParallel;
+  chooseMicroBatch(batch: StepBatch): Promise<number>;
+  step(batch: StepBatch, micro: number, profile: boolean): Promise<{ losses: StepLosses; peakBytes: number }>;
+}
+
+function localStepper(s: TrainSetup): Stepper {
+  const sink = (grads: tf.NamedTensorMap) => s.optimizer.accumulate(grads);
+  return {
+    chooseMicroBatch: (batch) => chooseMicroBatch(s, batch),
+    async step(batch, micro, profile) {
+      if (!profile) return { losses: trainStep(s, batch, sink, { micro }), peakBytes: 0 };
+      // Live tensor bytes peak inside a step (during the backward pass), between any two samples
+      // a timer could take: tf.profile measures it exactly.
+      let measured: StepLosses | undefined;
+      const info = await tf.profile(() => {
+        measured = trainStep(s, batch, sink, { micro });
+        return [];
+      });
+      if (!measured) throw new Error('training step did not run');
+      return { losses: measured, peakBytes: info.peakBytes };
+    },
+  };
+}
+
+function parallelStepper(dp: DataParallel): Stepper {
+  return {
+    parallel: dp,
+    chooseMicroBatch: (batch) => dp.chooseMicroBatch(batch),
+    async step(batch, micro, profile) {
+      const r = await dp.step(batch, micro, profile);
+      // The replicas' peaks plus what this thread holds (weights, EMA, optimizer state).
+      return profile ? { losses: r.losses, peakBytes: r.peakBytes + tf.memory().numBytes } : r;
+    },
+  };
+}
+
 async function trainLoop(
   config: TrainConfig,
   s: TrainSetup,
@@ -110,7 +152,6 @@ async function trainLoop(
 
   let startEpoch = 0;
   let best = { epoch: -1, fitness: -Infinity };
-  let bestResult: EvalResult | undefined;
   if (state) {
     model.loadTensors(state.model, { source: CHECKPOINT_FILES.state });
     ema.importState({ updates: state.emaUpdates, tensors: state.ema });
@@ -123,6 +164,45 @@ async function trainLoop(
     s.lossContext = lossContextFromModel(model, s.scaledHyp);
   }
 
+  const { workers, note } = resolveWorkers(config, tf.getBackend());
+  if (note) hooks.onInfo?.(note);
+  let stepper = localStepper(s);
+  if (workers > 1) {
+    const dp = await DataParallel.start(
+      { ...s, yaml: modelYamlToObject({ ...s.source.yaml, anchors: anchorPixelLevels(model) }, model.graph.nc) },
+      workers,
+      tf.getBackend() === 'cpu' ? 'cpu' : 'wasm',
+    );
+    stepper = parallelStepper(dp);
+    hooks.onWorkers?.(dp.pool);
+    hooks.onInfo?.(
+      `Trained data-parallel on ${workers} workers (threads with their own model replica): each batch of ${config.batch} ` +
+        `is split into ${workers} shards; BatchNorm normalises each shard with its own statistics, as PyTorch DDP without SyncBN.`,
+    );
+  }
+  try {
+    return await epochs(config, s, hooks, stepper, { startEpoch, best, meta });
+  } finally {
+    await stepper.parallel?.close();
+  }
+}
+
+async function epochs(
+  config: TrainConfig,
+  s: TrainSetup,
+  hooks: TrainHooks,
+  stepper: Stepper,
+  start: {
+    startEpoch: number;
+    best: { epoch: number; fitness: number };
+    meta: (epoch: number, extra?: Record<string, unknown>) => CheckpointMeta;
+  },
+): Promise<TrainOutcome> {
+  const { model, loader, optimizer, schedule, ema } = s;
+  const { startEpoch, meta } = start;
+  let best = start.best;
+  let bestResult: EvalResult | undefined;
+  const dp = stepper.parallel;
   const nb = loader.batchesPerEpoch;
   const history: EpochMetrics[] = [];
   let micro: number | undefined = hooks.microBatch;
@@ -144,37 +224,30 @@ async function trainLoop(
     for await (const batch of loader.epoch(epoch)) {
       if (hooks.signal?.aborted) throw new TrainingStopped();
       const t0 = performance.now();
-      micro ??= await chooseMicroBatch(s, batch);
+      micro ??= await stepper.chooseMicroBatch(batch);
       const chunk = micro;
-      if (chunk < batch.shape[0] && !microNoted) {
+      const shard = Math.ceil(batch.shape[0] / (dp?.size ?? 1));
+      if (chunk < shard && !microNoted) {
         microNoted = true;
+        const what = dp
+          ? `A shard of ${shard} images (a batch of ${batch.shape[0]} over ${dp.size} workers)`
+          : `A batch of ${batch.shape[0]}`;
         hooks.onWarning?.(
-          `A batch of ${batch.shape[0]} at ${batch.shape[1]}x${batch.shape[2]} does not fit the ${tf.getBackend()} backend's memory at once: ` +
+          `${what} at ${batch.shape[1]}x${batch.shape[2]} does not fit the ${tf.getBackend()} backend's memory at once: ` +
             `it runs as micro-batches of ${chunk} with summed gradients (BatchNorm normalises each micro-batch with its own statistics; running statistics move once per batch).`,
         );
       }
       const it = schedule.settings(epoch, i);
       lr = it.lr;
-      // Live tensor bytes peak inside a step (during the backward pass), between any two samples a
-      // timer could take: measure one step per epoch exactly with tf.profile (the second, when
-      // there is one, as the first pays for one-off kernel set-up).
-      let losses: StepLosses;
-      if (i === Math.min(1, nb - 1)) {
-        let measured: StepLosses | undefined;
-        const info = await tf.profile(() => {
-          measured = trainStep(s, batch.images, batch.shape, batch.targets, chunk);
-          return [];
-        });
-        peakTensorBytes = Math.max(peakTensorBytes, info.peakBytes);
-        if (!measured) throw new Error('training step did not run');
-        losses = measured;
-      } else {
-        losses = trainStep(s, batch.images, batch.shape, batch.targets, chunk);
-      }
+      // Measure one step per epoch exactly (the second, when there is one, as the first pays for
+      // one-off kernel set-up).
+      const { losses, peakBytes } = await stepper.step(batch, chunk, i === Math.min(1, nb - 1));
+      peakTensorBytes = Math.max(peakTensorBytes, peakBytes);
       const bad = [losses.total, losses.box, losses.obj, losses.cls].find((v) => !Number.isFinite(v));
       if (bad !== undefined) throw new NonFiniteLossError(epoch, i, bad);
       if (schedule.shouldStep(it)) {
         optimizer.step({ lr: it.lr, momentum: it.momentum });
+        dp?.weightsChanged();
         ema.update(model);
       }
       sums.box += losses.box;
@@ -202,7 +275,9 @@ async function trainLoop(
     const trainSeconds = (performance.now() - epochStart) / 1000;
 
     const valStart = performance.now();
+    if (dp) await dp.loadEvalWeights(ema.exportTensors());
     const result = await validate(ema.model, {
+      ...(dp ? { detector: dp.detector() } : {}),
       data: s.data,
       images: s.valImages,
       imgSize: config.imgSize,
@@ -284,134 +359,24 @@ async function trainLoop(
   return { epochs: history, best, summary };
 }
 
-interface StepLosses {
-  total: number;
-  box: number;
-  obj: number;
-  cls: number;
-}
+export { chunkTargets, microBatchMomentum } from './step.js';
 
-/** WASM memory stops at 4 GiB; keep a step's live tensors well under it (weights, EMA, optimizer and fragmentation need the rest). */
-const STEP_MEMORY_BUDGET = 2.4e9;
-
-/**
- * Images per forward/backward pass. On backends with a hard memory ceiling (WASM, 4 GiB) a batch
- * that would not fit is split into micro-batches whose gradients are summed before the optimizer
- * step, so the optimizer still sees the whole batch (YOLOv5 itself accumulates to a nominal 64).
- * What changes: BatchNorm normalises with each micro-batch's statistics (as on several GPUs
- * without SyncBN), and the box/class loss terms average over each micro-batch's own targets.
- * Running statistics still move once per batch: see {@link microBatchMomentum}. Measured with
- * tf.profile on two images of the first batch.
- */
-async function chooseMicroBatch(
-  s: TrainSetup,
-  batch: { images: Float32Array; shape: readonly number[]; targets: Float32Array },
-): Promise<number> {
-  const size = batch.shape[0] ?? 1;
-  if (tf.getBackend() !== 'wasm' || size <= 2) return size;
-  const probe = Math.min(2, size);
-  const [, h, w, c] = batch.shape as [number, number, number, number];
-  const before = tf.memory().numBytes;
-  // The probe is not training: BatchNorm running statistics and counters are put back after it.
-  const buffers = [...s.model.buffers.values()].map((t) => [t.variable, tf.clone(t.variable)] as const);
-  const counters = new Map(s.model.counters);
-  const pending = s.optimizer.exportPending();
-  const info = await tf.profile(() => {
-    trainChunk(s, batch.images.subarray(0, probe * h * w * c), [probe, h, w, c], chunkTargets(batch.targets, 0, probe));
-    return [];
-  });
-  s.optimizer.importPending(pending); // the probe's gradients are not part of training
-  for (const [variable, copy] of buffers) {
-    variable.assign(copy);
-    copy.dispose();
+/** Replica threads a run trains on: its config's `workers` (default 1), one on native TensorFlow, at most one per image. */
+export function resolveWorkers(config: TrainConfig, backend: string): { workers: number; note?: string } {
+  const asked = config.workers ?? 1;
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    return asked > 1
+      ? {
+          workers: 1,
+          note: `Trained on 1 worker instead of ${asked}: native TensorFlow already uses every core (or the GPU).`,
+        }
+      : { workers: 1 };
   }
-  for (const [name, value] of counters) s.model.counters.set(name, value);
-  const perImage = Math.max(1, (info.peakBytes - before) / probe);
-  return Math.max(1, Math.min(size, Math.floor(STEP_MEMORY_BUDGET / perImage)));
-}
-
-/**
- * BatchNorm momentum per micro-batch so that the k micro-batches of a batch move the running
- * statistics as much as one update of the whole batch would: (1 - m')^k = 1 - m. Without it, a
- * batch in k parts would pull the running statistics towards augmented batches k times as fast.
- */
-export function microBatchMomentum(parts: number, momentum = BN_MOMENTUM): number {
-  return parts <= 1 ? momentum : 1 - (1 - momentum) ** (1 / parts);
-}
-
-/** Target rows of images [from, from + n), re-indexed from 0. */
-export function chunkTargets(targets: Float32Array, from: number, n: number): Float32Array {
-  const rows: number[] = [];
-  for (let r = 0; r + 6 <= targets.length; r += 6) {
-    const img = targets[r] ?? -1;
-    if (img >= from && img < from + n) rows.push(img - from, ...targets.subarray(r + 1, r + 6));
-  }
-  return Float32Array.from(rows);
-}
-
-/** One batch, in micro-batches of at most `micro` images; loss terms are per-batch as YOLOv5 logs them. */
-function trainStep(
-  s: TrainSetup,
-  images: Float32Array,
-  shape: readonly number[],
-  targets: Float32Array,
-  micro: number,
-): StepLosses {
-  const [b, h, w, c] = shape as [number, number, number, number];
-  if (micro >= b) return trainChunk(s, images, shape, targets);
-  const bnMomentum = microBatchMomentum(Math.ceil(b / micro));
-  const sum: StepLosses = { total: 0, box: 0, obj: 0, cls: 0 };
-  for (let from = 0; from < b; from += micro) {
-    const n = Math.min(micro, b - from);
-    const l = trainChunk(
-      s,
-      images.subarray(from * h * w * c, (from + n) * h * w * c),
-      [n, h, w, c],
-      chunkTargets(targets, from, n),
-      bnMomentum,
-    );
-    sum.total += l.total;
-    sum.box += (l.box * n) / b;
-    sum.obj += (l.obj * n) / b;
-    sum.cls += (l.cls * n) / b;
-  }
-  return sum;
-}
-
-/**
- * One forward/backward pass: the frozen prefix outside the tape, the rest inside; gradients go
- * to the optimizer's accumulation. Returns the loss terms as numbers (one read-back per batch).
- */
-function trainChunk(
-  s: TrainSetup,
-  images: Float32Array,
-  shape: readonly number[],
-  targets: Float32Array,
-  bnMomentum?: number,
-): StepLosses {
-  const { model } = s;
-  const opts = { training: true, bnEvalModules: s.bnEvalModules, ...(bnMomentum !== undefined ? { bnMomentum } : {}) };
-  const x = tf.tensor4d(images, shape as [number, number, number, number]);
-  const prefix = s.firstTrainable > 0 ? model.runPrefix(x, s.firstTrainable, opts) : model.begin(x);
-  let parts: tf.Scalar[] = [];
-  try {
-    const { value, grads } = tf.variableGrads(() => {
-      const state = model.runModules(prefix, s.firstTrainable, model.graph.modules.length, opts);
-      if (!state.raws) throw new Error('the model graph has no Detect module');
-      const loss = computeLoss(state.raws, targets, s.lossContext);
-      parts = [tf.keep(loss.lbox), tf.keep(loss.lobj), tf.keep(loss.lcls)];
-      return loss.total;
-    }, s.trainableVars);
-    s.optimizer.accumulate(grads);
-    const total = value.dataSync()[0] ?? NaN;
-    const [box, obj, cls] = parts.map((p) => p.dataSync()[0] ?? NaN);
-    value.dispose();
-    tf.dispose(grads);
-    // YOLOv5 logs the per-image loss terms (loss_items = loss / batch before the batch scaling).
-    return { total, box: box ?? NaN, obj: obj ?? NaN, cls: cls ?? NaN };
-  } finally {
-    tf.dispose(parts);
-    if (s.firstTrainable > 0) model.disposeState(prefix);
-    x.dispose();
-  }
+  const workers = Math.min(asked, config.batch);
+  return workers < asked
+    ? {
+        workers,
+        note: `Trained on ${workers} workers instead of ${asked}: a batch of ${config.batch} has no image for more.`,
+      }
+    : { workers };
 }

@@ -5,6 +5,7 @@ import { comparisonCsv, paretoFrontier, recommend } from '../../../shared/compar
 import type { Handlers } from '../../../shared/contract.js';
 import { formatFreezeSpec, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
 import { resolveModelSource } from '../../engine/model/source.js';
+import { defaultWorkerCount } from '../../engine/parallel/pool.js';
 import { resolveHyp } from '../../engine/train/hyp.js';
 import { requireAnchorSizes } from '../../engine/train/setup.js';
 import { FreezeLabError } from '../../../shared/result.js';
@@ -55,7 +56,9 @@ async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewR
   }
   const data = path.resolve(config.data);
   const weights = config.weights ? path.resolve(config.weights) : null;
-  const resolved: TrainConfig = { ...config, data, freeze, ...(weights ? { weights } : {}) };
+  // The worker count is decided now and recorded with the run (a resumed run keeps it).
+  const workers = config.workers ?? defaultWorkerCount(config.backend);
+  const resolved: TrainConfig = { ...config, data, freeze, workers, ...(weights ? { weights } : {}) };
   const model = config.model ?? (weights ? path.basename(weights) : 'unknown');
   return {
     name: config.name ?? `${model} · freeze ${freeze}`,
