@@ -1,13 +1,17 @@
 /**
- * Training throughput and memory for the three freeze presets: yolov5n.pt fine-tuned on coco128
- * at img 320, batch 16 (the freeze guide's comparison, on the Ultralytics figures' settings), one
- * epoch each (8 batches) on the wasm backend. Reports training images/s (median over batches 2-8:
- * the first pays for kernel set-up), the epoch's training seconds, the peak of live tensor bytes
- * inside a step (tf.profile) and the process RSS peak, each with the ratio to PyTorch's figures
- * in ../shared/reference/README.md (2-core CPU: 6.0 / 4.5 / 4.0 s per 8-batch epoch, peak RSS
- * 1.84 / 1.58 / 1.37 GB).
- * Run: `npx tsx bench/train.ts [none,backbone,all-but-detect]` (needs ../shared). Each preset
- * runs in its own process so peaks do not carry over. Writes bench/results/train.json.
+ * Training throughput and memory of the freeze presets with 1 and with 2 data-parallel workers:
+ * yolov5n.pt fine-tuned on coco128 at img 320, batch 16, for none / backbone / all-but-Detect,
+ * and at img 640, batch 16, for backbone; one epoch each (8 batches) on the wasm backend.
+ *
+ * Per case: training images/s (median over batches 2-8: the first pays for kernel set-up), the
+ * epoch's training seconds, validation images/s (the epoch's val pass), the peak of live tensor
+ * bytes inside a step (tf.profile, every replica's added up), and the process's peak RSS (the
+ * kernel's high-water mark, all threads together), each with its ratio to PyTorch's 2-core
+ * figures (../shared/reference/README.md: 6.0 / 4.5 / 4.0 s per 8-batch epoch at 320, peak RSS
+ * 1.84 / 1.58 / 1.37 GB; validation per bench/README.md). Also the loader alone: batches/s of the
+ * training loader on its own, against the step's batches/s.
+ * Run: `npx tsx bench/train.ts [case,case]` (needs ../shared). Each case runs in its own process
+ * so peaks do not carry over. Writes bench/results/train.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,99 +21,194 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sharedDir = process.env.FREEZELAB_SHARED ?? path.resolve(root, '..', 'shared');
-const TORCH = {
-  none: { secondsPerEpoch: 6.0, rssGB: 1.84 },
-  backbone: { secondsPerEpoch: 4.5, rssGB: 1.58 },
-  'all-but-detect': { secondsPerEpoch: 4.0, rssGB: 1.37 },
-} as const;
-type Preset = keyof typeof TORCH;
+const weights = path.join(sharedDir, 'weights', 'yolov5n.pt');
+const data = path.join(sharedDir, 'data', 'coco128', 'coco128.yaml');
+
+/** PyTorch 1.13, 2 CPU threads, coco128, batch 16 (reference README); 640 has no PyTorch run. */
+const TORCH: Record<string, { secondsPerEpoch: number; rssGB: number } | undefined> = {
+  'none@320': { secondsPerEpoch: 6.0, rssGB: 1.84 },
+  'backbone@320': { secondsPerEpoch: 4.5, rssGB: 1.58 },
+  'all-but-detect@320': { secondsPerEpoch: 4.0, rssGB: 1.37 },
+};
+/** PyTorch val images/s derived in bench/README.md (forward only: an upper bound). */
+const TORCH_VAL: Record<number, number> = { 320: 47.9, 640: 11.5 };
+
+interface Case {
+  readonly preset: 'none' | 'backbone' | 'all-but-detect';
+  readonly img: number;
+  readonly workers: number;
+}
+const name = (c: Case) => `${c.preset}@${c.img}x${c.workers}`;
+const ALL: Case[] = [
+  ...(['none', 'backbone', 'all-but-detect'] as const).flatMap((preset) =>
+    [1, 2].map((workers) => ({ preset, img: 320, workers })),
+  ),
+  { preset: 'backbone', img: 640, workers: 1 },
+  { preset: 'backbone', img: 640, workers: 2 },
+];
 
 interface Measure {
-  preset: Preset;
+  case: Case;
   trainableParams: number;
   imagesPerSecond: number;
   trainSeconds: number;
+  valImagesPerSecond: number;
   peakTensorBytes: number;
   peakRssBytes: number;
+  notes: string[];
 }
 
-async function measure(preset: Preset): Promise<Measure> {
+async function measure(c: Case): Promise<Measure> {
   const { initBackend } = await import('../src/main/engine/tf/backend.js');
   const { runTraining } = await import('../src/main/engine/train/trainer.js');
   const { trainConfigSchema } = await import('../src/shared/train-config.js');
   await initBackend({ prefer: 'wasm' });
   const config = trainConfigSchema.parse({
-    weights: path.join(sharedDir, 'weights', 'yolov5n.pt'),
-    data: path.join(sharedDir, 'data', 'coco128', 'coco128.yaml'),
-    imgSize: 320,
+    weights,
+    data,
+    imgSize: c.img,
     batch: 16,
     epochs: 1,
-    freeze: preset,
+    freeze: c.preset,
+    workers: c.workers,
   });
   const speeds: number[] = [];
-  let rss = 0;
+  const notes: string[] = [];
   let trainStart = 0;
   let trainSeconds = 0;
+  let valStart = 0;
+  let valSeconds = 0;
+  let valImages = 0;
   let trainable = 0;
   let peakTensorBytes = 0;
   await runTraining(config, {
-    runDir: path.join(os.tmpdir(), `freezelab-bench-train-${preset}-${process.pid}`),
+    runDir: path.join(os.tmpdir(), `freezelab-bench-train-${name(c)}-${process.pid}`),
     resume: false,
     onModel: (m) => (trainable = m.trainableParams),
+    onInfo: (m) => notes.push(m),
+    onWarning: (m) => notes.push(m),
     onProgress: (p) => {
-      rss = Math.max(rss, process.memoryUsage().rss);
       if (p.phase === 'train') {
         if (p.batch === 0) trainStart = performance.now();
         else if (p.imagesPerSecond !== undefined) speeds.push(p.imagesPerSecond);
         trainSeconds = (performance.now() - trainStart) / 1000;
+      } else if (p.phase === 'val') {
+        if (valStart === 0) valStart = performance.now();
+        valSeconds = (performance.now() - valStart) / 1000;
       }
     },
-    onEpoch: (e) => (peakTensorBytes = e.peakTensorBytes ?? 0),
+    onEpoch: (e, _perClass, result) => {
+      peakTensorBytes = e.peakTensorBytes ?? 0;
+      valImages = result.images;
+    },
   });
   speeds.sort((a, b) => a - b);
   return {
-    preset,
+    case: c,
     trainableParams: trainable,
     imagesPerSecond: speeds[Math.floor(speeds.length / 2)] ?? 0,
     trainSeconds,
+    // The first val progress comes after batch 1: count from there (a batch of 32 at 320, 16 at 640).
+    valImagesPerSecond: valSeconds > 0 ? (valImages - Math.min(32, valImages / 4)) / valSeconds : 0,
     peakTensorBytes,
-    peakRssBytes: rss,
+    // Kernel's high-water mark of the whole process (every thread's WASM memory), in bytes.
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    notes,
   };
 }
 
+/** The training loader alone (no network): batches/s of one epoch, as the trainer configures it. */
+async function loaderRate(img: number): Promise<number> {
+  const { loadDataConfig } = await import('../src/main/engine/data/config.js');
+  const { createTrainLoader } = await import('../src/main/engine/data/loader.js');
+  const { scanSplit } = await import('../src/main/engine/eval/validate.js');
+  const { resolveHyp } = await import('../src/main/engine/train/hyp.js');
+  const cfg = await loadDataConfig(data);
+  const images = (await scanSplit(cfg, 'train')).filter((i) => i.ok);
+  const hyp = await resolveHyp('scratch-low');
+  const loader = createTrainLoader(images, {
+    imgSize: img,
+    batchSize: 16,
+    hyp: hyp.hyp,
+    augment: true,
+    seed: 0,
+    cache: false,
+    shuffle: true,
+  });
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _batch of loader.epoch(0)) n++;
+  return n / ((performance.now() - t0) / 1000);
+}
+
 if (process.env.FREEZELAB_BENCH_CHILD) {
-  const result = await measure(process.env.FREEZELAB_BENCH_CHILD as Preset);
+  const c = JSON.parse(process.env.FREEZELAB_BENCH_CHILD) as Case | { loader: number };
+  const result = 'loader' in c ? await loaderRate(c.loader) : await measure(c);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 } else {
-  const presets = (process.argv[2] ?? 'none,backbone,all-but-detect').split(',') as Preset[];
-  const results: (Measure & { torchImagesPerSecond: number; slowerThanTorch: number; rssRatio: number })[] = [];
-  for (const preset of presets) {
+  const wanted = process.argv[2]?.split(',');
+  const cases = ALL.filter((c) => !wanted || wanted.includes(name(c)));
+  const child = (arg: unknown): unknown => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, FREEZELAB_BENCH_CHILD: preset },
+      env: { ...process.env, FREEZELAB_BENCH_CHILD: JSON.stringify(arg) },
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
     const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-    if (!line) throw new Error(`no result from the ${preset} run:\n${out}`);
-    const m = JSON.parse(line.slice(7)) as Measure;
-    const torchImagesPerSecond = 128 / TORCH[preset].secondsPerEpoch;
-    results.push({
+    if (!line) throw new Error(`no result from ${JSON.stringify(arg)}:\n${out}`);
+    return JSON.parse(line.slice(7));
+  };
+  const loader = { 320: child({ loader: 320 }) as number, 640: child({ loader: 640 }) as number };
+  const results = cases.map((c) => {
+    const m = child(c) as Measure;
+    const torch = TORCH[`${c.preset}@${c.img}`];
+    const torchImagesPerSecond = torch ? 128 / torch.secondsPerEpoch : null;
+    return {
       ...m,
       torchImagesPerSecond,
-      slowerThanTorch: torchImagesPerSecond / m.imagesPerSecond,
-      rssRatio: m.peakRssBytes / 1e9 / TORCH[preset].rssGB,
-    });
-  }
-  const base = results.find((r) => r.preset === 'none');
-  console.log('preset           trainable  img/s  (PyTorch)  slower  train s/epoch  peak tensors  peak RSS (PyTorch)');
+      timeVsTorch: torchImagesPerSecond ? torchImagesPerSecond / m.imagesPerSecond : null,
+      rssVsTorch: torch ? m.peakRssBytes / 1e9 / torch.rssGB : null,
+      valTimeVsTorch: TORCH_VAL[c.img]! / m.valImagesPerSecond,
+      stepBatchesPerSecond: m.imagesPerSecond / 16,
+      loaderBatchesPerSecond: loader[c.img as 320 | 640],
+    };
+  });
+  const speedup = (preset: string, img: number) => {
+    const one = results.find((r) => r.case.preset === preset && r.case.img === img && r.case.workers === 1);
+    const two = results.find((r) => r.case.preset === preset && r.case.img === img && r.case.workers === 2);
+    return one && two ? two.imagesPerSecond / one.imagesPerSecond : null;
+  };
+  const pad = (s: string, n: number) => s.padStart(n);
+  console.log(`coco128, yolov5n.pt, batch 16, wasm, ${os.cpus().length} cores, load ${os.loadavg()[0]?.toFixed(2)}`);
+  console.log(
+    'case                 img/s (PyTorch)  time vs PyTorch  train s  val img/s (vs PyTorch)  step batch/s  loader batch/s  peak tensors  peak RSS (vs PyTorch)',
+  );
   for (const r of results) {
     console.log(
-      `${r.preset.padEnd(15)} ${r.trainableParams.toLocaleString('en-US').padStart(10)}  ${r.imagesPerSecond.toFixed(1).padStart(5)}  (${r.torchImagesPerSecond.toFixed(1)})  ${r.slowerThanTorch.toFixed(1)}x  ${r.trainSeconds.toFixed(1).padStart(12)}  ${(r.peakTensorBytes / 1e9).toFixed(2)} GB${base ? ` (${(((r.peakTensorBytes - base.peakTensorBytes) / base.peakTensorBytes) * 100).toFixed(0)}%)` : ''}  ${(r.peakRssBytes / 1e9).toFixed(2)} GB (${TORCH[r.preset].rssGB})`,
+      `${name(r.case).padEnd(20)} ${pad(r.imagesPerSecond.toFixed(1), 5)} (${r.torchImagesPerSecond?.toFixed(1) ?? '-'})` +
+        `${pad(r.timeVsTorch ? `${r.timeVsTorch.toFixed(2)}x` : '-', 17)} ${pad(r.trainSeconds.toFixed(1), 8)}` +
+        ` ${pad(`${r.valImagesPerSecond.toFixed(1)} (${r.valTimeVsTorch.toFixed(2)}x)`, 23)}` +
+        ` ${pad(r.stepBatchesPerSecond.toFixed(2), 13)} ${pad(r.loaderBatchesPerSecond.toFixed(2), 15)}` +
+        ` ${pad(`${(r.peakTensorBytes / 1e9).toFixed(2)} GB`, 13)} ${pad(`${(r.peakRssBytes / 1e9).toFixed(2)} GB${r.rssVsTorch ? ` (${r.rssVsTorch.toFixed(2)}x)` : ''}`, 21)}`,
     );
   }
+  const speedups = Object.fromEntries(
+    [
+      ['none@320', speedup('none', 320)],
+      ['backbone@320', speedup('backbone', 320)],
+      ['all-but-detect@320', speedup('all-but-detect', 320)],
+      ['backbone@640', speedup('backbone', 640)],
+    ].filter(([, v]) => v !== null),
+  );
+  console.log(
+    '2 workers over 1:',
+    Object.entries(speedups)
+      .map(([k, v]) => `${k} ${(v as number).toFixed(2)}x`)
+      .join(', '),
+  );
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', 'train.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), cpu: os.cpus()[0]?.model, load: os.loadavg()[0], results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, load: os.loadavg()[0], loaderBatchesPerSecond: loader, speedups, results }, null, 2)}\n`,
   );
 }

@@ -46,11 +46,22 @@ export interface BackendAttempt {
   readonly reason?: string;
 }
 
+/** What the loaded backend computes on (tfjs-node-gpu falls back to the CPU without CUDA). */
+export interface BackendDevice {
+  readonly kind: 'gpu' | 'cpu';
+  /** One line, e.g. "GPU in use: NVIDIA RTX A4000" or "CPU (8 cores; CUDA libraries not found: libcudnn.so.8)". */
+  readonly detail: string;
+}
+
 export interface AppInfo {
   readonly name: string;
   readonly version: string;
-  /** The TensorFlow.js backend that actually loaded, and every backend tried before it. */
-  readonly backend: { readonly name: string; readonly attempts: readonly BackendAttempt[] };
+  /** The TensorFlow.js backend that actually loaded, every backend tried before it, and its device. */
+  readonly backend: {
+    readonly name: string;
+    readonly attempts: readonly BackendAttempt[];
+    readonly device: BackendDevice;
+  };
   readonly tfjsVersion: string;
   readonly databasePath: string;
   readonly dataDir: string;

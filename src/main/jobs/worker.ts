@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { RunProgress } from '../../shared/contract.js';
 import type { RunStatus } from '../../shared/runs.js';
 import { trainConfigSchema } from '../../shared/train-config.js';
-import { initBackend, memoryInfo } from '../engine/tf/backend.js';
+import { describeDevice, initBackend, memoryInfo } from '../engine/tf/backend.js';
 import { runTraining, TrainingStopped } from '../engine/train/trainer.js';
 import {
   addArtifact,
@@ -72,6 +72,8 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
   try {
     const config = trainConfigSchema.parse(claimed.config);
     const backend = await initBackend(config.backend ? { prefer: config.backend } : {});
+    // Whether the GPU is really used: libtensorflow's GPU build falls back to the CPU without CUDA.
+    addRunNote(db, runId, 'info', `Backend ${backend.name}, device: ${describeDevice(backend).detail}.`);
     sampler.start();
     const runDir = path.join(runsDir, String(runId));
     const outcome = await runTraining(config, {

@@ -43,6 +43,7 @@ describe('initBackend', () => {
       ['tensorflow', false],
       ['wasm', true],
     ]);
+    expect(report.device).toEqual({ kind: 'cpu', detail: 'CPU (WASM, one thread per worker)' });
     for (const a of report.attempts.filter((x) => !x.ok)) expect(a.reason).toMatch(/^@tensorflow\/\S+: .+/);
     // wasm really computes
     expect(Array.from(tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()))).toEqual([

@@ -3,7 +3,7 @@ import { serviceFor } from '../service-factory.js';
 
 export const infoCommand: CliCommand = {
   name: 'info',
-  summary: 'Show the version, the TensorFlow.js backend that loads here (and why others did not), and data paths.',
+  summary: 'Show the version, the TensorFlow.js backend that loads here (why not others; GPU or CPU), and data paths.',
   help: 'Usage: freezelab info [--backend NAME] [--db FILE] [--json]',
   options: { backend: { type: 'string' } },
   async run(values, _positionals, io) {
@@ -21,6 +21,7 @@ export const infoCommand: CliCommand = {
       `${info.name} ${info.version} (TensorFlow.js ${info.tfjsVersion}, Node ${info.node}, ${info.platform})`,
       `Backend:  ${info.backend.name}`,
       ...info.backend.attempts.filter((a) => !a.ok).map((a) => `          not ${a.name}: ${a.reason ?? 'failed'}`),
+      `Device:   ${info.backend.device.detail}`,
       `Database: ${info.databasePath}`,
       `Data:     ${info.dataDir}`,
     ];

@@ -1,6 +1,9 @@
 import { loadDataConfig } from '../../engine/data/config.js';
 import { type ValidateResult, validate } from '../../engine/eval/validate.js';
-import { instantiateModel, resolveModelSource } from '../../engine/model/source.js';
+import { instantiateModel, modelYamlToObject, resolveModelSource } from '../../engine/model/source.js';
+import { poolDetector, startInferencePool } from '../../engine/parallel/data-parallel.js';
+import { defaultWorkerCount } from '../../engine/parallel/pool.js';
+import { MAX_WORKERS } from '../../../shared/train-config.js';
 import { initBackend } from '../../engine/tf/backend.js';
 import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
 import { backendOption } from '../service-factory.js';
@@ -41,13 +44,15 @@ export const valCommand: CliCommand = {
   summary: 'Evaluate a model on a dataset split: P, R, mAP50, mAP50-95 per class (as YOLOv5 val.py).',
   help: [
     'Usage: freezelab val --weights W --data D [--img 640] [--batch 16] [--split val]',
-    '                     [--conf 0.001] [--iou 0.6] [--backend NAME] [--json]',
+    '                     [--conf 0.001] [--iou 0.6] [--backend NAME] [--workers N] [--json]',
     '',
     '  --weights W     a .pt / .safetensors checkpoint (or n, s, m, l, x: untrained)',
     '  --data D        the dataset YAML (like coco128.yaml)',
     '  --img N         input long side in pixels; --batch N: images per forward pass',
     '  --split NAME    val (default), train or test',
     '  --backend NAME  tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
+    '  --workers N     batches run on N threads at once, each with its own model copy',
+    '                  (default: one per core on WASM/CPU, 1 on native TensorFlow)',
     '',
     'Progress goes to stderr; the table (or JSON) to stdout.',
   ].join('\n'),
@@ -60,6 +65,7 @@ export const valCommand: CliCommand = {
     conf: { type: 'string' },
     iou: { type: 'string' },
     backend: { type: 'string' },
+    workers: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const weights = stringOption(values, 'weights');
@@ -73,6 +79,7 @@ export const valCommand: CliCommand = {
     const conf = floatOption(values, 'conf', 0.001, 0, 1);
     const iou = floatOption(values, 'iou', 0.6, 0, 1);
     const prefer = backendOption(values);
+    const asked = values.workers === undefined ? undefined : intOption(values, 'workers', 1, 1, MAX_WORKERS);
     try {
       const cfg = await loadDataConfig(data);
       const backend = await initBackend(prefer ? { prefer } : {});
@@ -81,9 +88,21 @@ export const valCommand: CliCommand = {
       if (!src.weights) src = await resolveModelSource(weights, { nc: cfg.nc, names: cfg.names });
       if (!src.weights) io.err(`freezelab val: ${src.label} has no trained weights; its metrics mean nothing.\n`);
       const { model } = instantiateModel(src);
+      const workers =
+        backend.name === 'wasm' || backend.name === 'cpu' ? (asked ?? defaultWorkerCount(backend.name)) : 1;
       let result: ValidateResult;
+      const pool =
+        workers > 1
+          ? await startInferencePool(model, modelYamlToObject(src.yaml, model.graph.nc), workers, backend.name).catch(
+              (error: unknown) => {
+                model.dispose();
+                throw error;
+              },
+            )
+          : undefined;
       try {
         result = await validate(model, {
+          ...(pool ? { detector: poolDetector(pool) } : {}),
           data: cfg,
           split,
           imgSize,
@@ -96,6 +115,7 @@ export const valCommand: CliCommand = {
             ),
         });
       } finally {
+        await pool?.close();
         model.dispose();
       }
       if (values.json) {
@@ -105,7 +125,8 @@ export const valCommand: CliCommand = {
       io.out(formatValTable(result));
       io.out(
         `Speed: ${result.inferenceMs.toFixed(1)} ms inference, ${result.nmsMs.toFixed(1)} ms NMS per image at ` +
-          `batch ${result.batchSize}, img ${result.imgSize} on ${backend.name}; ${result.images} images in ` +
+          `batch ${result.batchSize}, img ${result.imgSize} on ${backend.name}` +
+          `${workers > 1 ? ` (${workers} workers; NMS counted with inference)` : ''}; ${result.images} images in ` +
           `${result.seconds.toFixed(1)} s (${result.imagesPerSecond.toFixed(2)} images/s), peak tensor memory ` +
           `${(result.peakTensorBytes / 2 ** 20).toFixed(0)} MiB\n`,
       );

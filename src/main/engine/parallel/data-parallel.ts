@@ -66,6 +66,19 @@ export function poolDetector(pool: ReplicaPool): BatchDetector {
   };
 }
 
+/**
+ * Replicas of `model` for inference only (`val`): batches then run on `size` threads at once.
+ * Close the pool when done.
+ */
+export function startInferencePool(
+  model: YoloModel,
+  yaml: Record<string, unknown>,
+  size: number,
+  backend: BackendChoice,
+): Promise<ReplicaPool> {
+  return ReplicaPool.start({ size, backend, model: { yaml, nc: model.graph.nc, tensors: model.exportTensors() } });
+}
+
 export class DataParallel {
   readonly #pool: ReplicaPool;
   readonly #s: ParallelSetup;

@@ -9,12 +9,18 @@
  *
  * The engine uses ONE tfjs instance, `@tensorflow/tfjs`; tfjs-node(-gpu) register their
  * `tensorflow` backend on it (they import the same `@tensorflow/tfjs-core`), which is checked.
+ *
+ * The report also says what the backend computes on ({@link BackendReport.device}): tfjs-node-gpu
+ * runs on the CPU when CUDA is missing, which only its backend object tells (see device.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { probeDevice, type BackendDevice } from './device.js';
+
+export type { BackendDevice } from './device.js';
 
 /** Backends the engine knows, fastest first. */
 export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,6 +39,11 @@ export interface BackendReport {
   name: BackendChoice;
   /** Every backend tried, in order, with why it failed. */
   attempts: BackendAttempt[];
+  /**
+   * What it computes on: `{ kind: 'gpu', detail: 'GPU in use: <name>' }`, or the CPU and why not
+   * the GPU (e.g. "CPU (8 cores; CUDA libraries not found: libcudnn.so.8)").
+   */
+  device: BackendDevice;
 }
 
 /** Options of {@link initBackend}. */
@@ -108,6 +119,15 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   return report;
 }
 
+/**
+ * The device a started backend computes on, for a run's record: `report.device`, i.e.
+ * `{ kind: 'gpu' | 'cpu', detail }` with `detail` one line such as "GPU in use: NVIDIA RTX A4000"
+ * or "CPU (8 cores; CUDA libraries not found: libcudart.so.11.0, libcudnn.so.8)".
+ */
+export function describeDevice(report: BackendReport): BackendDevice {
+  return { kind: report.device.kind, detail: report.device.detail };
+}
+
 /** Live tensor memory as tfjs counts it (`tf.memory()`). */
 export function memoryInfo(): MemoryInfo {
   const m = tf.memory() as tf.MemoryInfo & { unreliable?: boolean; reasons?: string[] };
@@ -144,7 +164,10 @@ async function start(opts: InitBackendOptions): Promise<BackendReport> {
   for (const name of candidates) {
     const reason = await tryStart(name, opts);
     attempts.push(reason === undefined ? { name, ok: true } : { name, ok: false, reason });
-    if (reason === undefined) return { name, attempts };
+    if (reason === undefined) {
+      const nativeBackend = name === 'tensorflow-gpu' || name === 'tensorflow' ? tf.findBackend('tensorflow') : null;
+      return { name, attempts, device: await probeDevice(name, { nativeBackend }) };
+    }
   }
   const why = attempts.map((a) => a.reason).join('; ');
   throw new BackendError(

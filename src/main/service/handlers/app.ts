@@ -12,7 +12,7 @@ export const appHandlers: AppHandlers = {
     return {
       name: pkg.productName ?? pkg.name,
       version: pkg.version,
-      backend: { name: backend.name, attempts: backend.attempts },
+      backend: { name: backend.name, attempts: backend.attempts, device: backend.device },
       tfjsVersion: tfjsVersion.tfjs,
       databasePath: ctx.paths.databasePath,
       dataDir: ctx.paths.dataDir,
