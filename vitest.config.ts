@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SharedSkipReporter } from './test/helpers/shared-reporter.js';
 
 export default defineConfig({
   test: {
@@ -6,6 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     maxWorkers: 2,
+    // The default output, then one line on why tests needing ../shared skipped (when they did).
+    reporters: ['default', new SharedSkipReporter()],
     projects: [
       {
         extends: true,

@@ -14,10 +14,14 @@ function electronBinary() {
     if (typeof binary !== 'string' || !existsSync(binary))
       return { reason: `the Electron binary is missing (${binary})` };
     return { binary };
-  } catch (error) {
-    const first = String(error?.message ?? error).split('\n')[0];
+  } catch {
+    // The package's own error ("Electron failed to install correctly, please delete
+    // node_modules/electron...") is wrong advice after the README's ELECTRON_SKIP_BINARY_DOWNLOAD=1
+    // install, which skips the binary on purpose: say that instead.
     return {
-      reason: `the Electron binary is not installed (${first}; installs with ELECTRON_SKIP_BINARY_DOWNLOAD=1 skip it)`,
+      reason:
+        'the Electron binary is not installed (an install with ELECTRON_SKIP_BINARY_DOWNLOAD=1 skips it; ' +
+        'reinstall without it, where the network allows, for the desktop window)',
     };
   }
 }

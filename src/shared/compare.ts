@@ -88,7 +88,8 @@ export function comparisonRow(run: RunRecord, epochs: readonly EpochRecord[]): C
     finalMap50_95: last?.map50_95 ?? null,
     bestMap50: best?.map50 ?? null,
     bestMap50_95: best?.map50_95 ?? null,
-    bestEpoch: best?.epoch ?? null,
+    // 1-based, as people count epochs (and as the run detail and the CLI print them).
+    bestEpoch: best === null ? null : best.epoch + 1,
     peakMemoryBytes: kind === 'gpu' ? peakGpuMemBytes : peakTensorBytes,
     peakMemoryKind: kind,
     peakGpuMemBytes,

@@ -230,6 +230,7 @@ export interface ComparisonRow {
   /** Metrics of the best-fitness epoch (the checkpoint YOLOv5 saves as best.pt). */
   readonly bestMap50: number | null;
   readonly bestMap50_95: number | null;
+  /** The best-fitness epoch, 1-based (a display row: CSV and JSON exports carry it as read). */
   readonly bestEpoch: number | null;
   /** GPU figure when any epoch measured it, else peak tensor bytes; `peakMemoryKind` says which. */
   readonly peakMemoryBytes: number | null;

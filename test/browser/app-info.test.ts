@@ -31,6 +31,8 @@ describeBrowser('served app in Chromium', () => {
     await page.keyboard.press('ArrowRight');
     expect(await page.getByRole('tab', { name: 'Runs' }).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('ArrowLeft');
+    await page.getByTestId('about-toggle').click();
+    await expect.poll(() => page.getByTestId('app-info').isVisible()).toBe(true);
     await screenshot(page, 'app-info');
     expect(errors, errors.join('\n')).toEqual([]);
   });

@@ -103,7 +103,8 @@ describeBrowser('runs interface', () => {
     expect(await page.getByTestId('launch-blocker').textContent()).toContain('Fix the dataset errors');
     await screenshot(page, 'runs-launcher-errors');
 
-    // A clean dataset (a duplicate row is only a warning): starting is allowed.
+    // A clean dataset (a duplicate row is only a warning): starting is allowed (with weights).
+    await page.getByTestId('launch-weights').fill(path.join(dir, 'yolov5n.pt'));
     await page.getByTestId('launch-data').fill(clean);
     await page.getByTestId('check-data').click();
     await expect.poll(() => page.getByTestId('start-run').isDisabled(), { timeout: 30_000 }).toBe(false);
@@ -132,6 +133,12 @@ describeBrowser('runs interface', () => {
     const { errors } = watchPage(page);
     await page.goto(app.host.url);
     await page.locator('#tab-runs').click();
+
+    // These runs train yolov5n from random initialisation (no weights to download here): freezing
+    // its modules needs the confirmation.
+    await page.getByTestId('launch-model').selectOption('n');
+    expect(await page.getByTestId('untrained-warning').isVisible()).toBe(true);
+    await page.getByTestId('confirm-untrained').check();
 
     // A model file that does not exist is refused when starting, with the service's message.
     await page.getByTestId('launch-data').fill(clean);

@@ -31,6 +31,7 @@ export class UsageError extends Error {}
 
 export const commonOptions = {
   db: { type: 'string' },
+  home: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;
@@ -74,7 +75,11 @@ export async function runCli(argv: string[], commands: readonly CliCommand[], io
       io.err(`freezelab ${name}: ${error.message}\nRun 'freezelab ${name} --help' for usage.\n`);
       return 2;
     }
-    throw error;
+    // Every failure is one line; the stack trace only on request (it helps a bug report, not a user).
+    io.err(failureLine(name, error));
+    if (io.env.FREEZELAB_DEBUG) io.err(`${(error as Error)?.stack ?? String(error)}\n`);
+    else if (!(error instanceof FreezeLabError)) io.err('(set FREEZELAB_DEBUG=1 to see where it failed)\n');
+    return 1;
   }
 }
 
@@ -89,8 +94,9 @@ function mainHelp(commands: readonly CliCommand[]): string {
     'Commands:',
     ...lines,
     '',
-    'Common options: --db FILE (or FREEZELAB_DB) database file, --json machine-readable output,',
-    "--help. Run 'freezelab <command> --help' for a command's options.",
+    'Common options: --home DIR (or FREEZELAB_HOME) the data folder: database and run checkpoints;',
+    '--db FILE (or FREEZELAB_DB) the database file only; --json machine-readable output; --help.',
+    "Run 'freezelab <command> --help' for a command's options.",
     '',
   ].join('\n');
 }

@@ -34,7 +34,11 @@ export async function followRuns(
   const interactive = process.stderr.isTTY === true;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  // Epoch totals from the progress events, so finished-epoch lines read 'epoch 2/3' like the live line.
+  const totals = new Map<number, number>();
+  const of = (total: number | undefined): string => (total === undefined ? '' : `/${total}`);
   const unsubscribe = service.events.subscribe((m) => {
+    if (m.event === 'run.progress') totals.set(m.payload.runId, m.payload.epochs);
     if (m.event === 'run.progress' && pending.has(m.payload.runId) && !json) {
       const line = progressLine(m.payload);
       io.err(
@@ -48,7 +52,7 @@ export async function followRuns(
       const e = m.payload.epoch;
       if (interactive) io.err('\r\x1b[2K');
       io.out(
-        `run ${m.payload.runId} epoch ${e.epoch}: loss box ${fmt(e.boxLoss, 4)} obj ${fmt(e.objLoss, 4)} cls ${fmt(e.clsLoss, 4)}` +
+        `run ${m.payload.runId} epoch ${e.epoch + 1}${of(totals.get(m.payload.runId))}: loss box ${fmt(e.boxLoss, 4)} obj ${fmt(e.objLoss, 4)} cls ${fmt(e.clsLoss, 4)}` +
           `  P ${fmt(e.precision)} R ${fmt(e.recall)} mAP50 ${fmt(e.map50)} mAP50-95 ${fmt(e.map50_95)}  ${e.seconds.toFixed(1)}s\n`,
       );
     } else if (m.event === 'app.notice' && m.payload.level === 'warning' && !json) {

@@ -21,7 +21,11 @@ export function serviceFor(host: HostKind, values: CliValues, opts: { runJobs?: 
   return createService({
     host,
     runJobs: opts.runJobs ?? true,
-    paths: resolveDataPaths({ db: typeof values.db === 'string' ? values.db : undefined }),
+    // --home moves the whole data folder (database and run checkpoints); --db only the database.
+    paths: resolveDataPaths({
+      db: typeof values.db === 'string' ? values.db : undefined,
+      dataDir: typeof values.home === 'string' ? values.home : undefined,
+    }),
     loadBackend: () => initBackend(prefer ? { prefer } : {}),
   });
 }

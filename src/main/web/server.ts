@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
+import { FreezeLabError } from '../../shared/result.js';
 import type { Service } from '../service/service.js';
 import { isAllowedOrigin, isLoopbackHost, newToken, presentedToken, TOKEN_COOKIE } from './auth.js';
 import { serveStatic } from './static.js';
@@ -20,12 +21,19 @@ export interface WebHostOptions {
   readonly staticDir: string;
   /** Fixed token for tests; a random one otherwise. */
   readonly token?: string;
+  /**
+   * When `port` is taken, listen on a free one instead (the host's `fallbackFrom` says which was
+   * taken). For `npm start` and a default port: a second launch should open, not fail.
+   */
+  readonly fallbackToFreePort?: boolean;
 }
 
 export interface WebHost {
   readonly url: string;
   readonly port: number;
   readonly token: string;
+  /** The port that was asked for and taken, when the host fell back to a free one. */
+  readonly fallbackFrom?: number;
   close(): Promise<void>;
 }
 
@@ -103,22 +111,39 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Port ${options.port} on ${LISTEN_ADDRESS} is in use: pass --port with another number (or 0).`)
-          : error,
-      );
+  const listen = (wanted: number) =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => reject(error);
+      server.once('error', onError);
+      server.listen(wanted, LISTEN_ADDRESS, () => {
+        server.off('error', onError);
+        resolve();
+      });
     });
-    server.listen(options.port, LISTEN_ADDRESS, () => resolve());
-  });
+  let fallbackFrom: number | undefined;
+  try {
+    await listen(options.port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' && options.fallbackToFreePort && options.port !== 0) {
+      fallbackFrom = options.port;
+      await listen(0);
+    } else if (code === 'EADDRINUSE' || code === 'EACCES') {
+      // A user's choice of port, not a bug: one line, no stack trace.
+      throw new FreezeLabError(
+        'conflict',
+        `Port ${options.port} on ${LISTEN_ADDRESS} is ${code === 'EACCES' ? 'not allowed for this user' : 'in use'}.`,
+        'Pass --port with another number, or --port 0 for any free port.',
+      );
+    } else throw error;
+  }
   port = (server.address() as AddressInfo).port;
 
   return {
     url: `http://${LISTEN_ADDRESS}:${port}/?token=${token}`,
     port,
     token,
+    ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of sseClients) client.end();

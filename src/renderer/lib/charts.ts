@@ -1,6 +1,6 @@
 /**
  * Chart.js set-up shared by every chart of the app: the registered parts (tree-shaken), theme
- * colours read from the CSS variables (so light and dark follow the OS), a categorical palette,
+ * colours read from the CSS variables (so charts follow the light or dark theme), a categorical palette,
  * and downloads (PNG of a chart, CSV of a table) through Blob/data URLs, which the CSP allows.
  */
 import {
@@ -16,6 +16,7 @@ import {
   type ChartDataset,
   type TooltipItem,
 } from 'chart.js';
+import { THEME_EVENT } from './theme.js';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);
 
@@ -40,6 +41,18 @@ export interface AxisSpec {
   readonly format?: (value: number) => string;
   /** Integer ticks only (epochs). */
   readonly integer?: boolean;
+  /** Unit written after a value in tooltips ('s', 'MB'); without one, the title goes before it. */
+  readonly unit?: string;
+}
+
+/** A value as tooltips write it: '0.412 MB' with a unit, else 'epoch 3' (the axis title first). */
+export function axisValueText(spec: AxisSpec, value: number): string {
+  const text = spec.format
+    ? spec.format(value)
+    : spec.integer && !Number.isInteger(value)
+      ? value.toFixed(2)
+      : String(Number(value.toPrecision(4)));
+  return spec.unit ? `${text} ${spec.unit}` : `${spec.title} ${text}`;
 }
 
 /** Tooltip lines of a hovered point. */
@@ -66,11 +79,15 @@ export function themeColours(): ThemeColours {
   };
 }
 
-/** Calls `listener` when the OS switches between light and dark; returns the unsubscribe. */
+/** Calls `listener` when the OS or the theme toggle switches light and dark; returns the unsubscribe. */
 export function onThemeChange(listener: () => void): () => void {
   const query = window.matchMedia('(prefers-color-scheme: dark)');
   query.addEventListener('change', listener);
-  return () => query.removeEventListener('change', listener);
+  window.addEventListener(THEME_EVENT, listener);
+  return () => {
+    query.removeEventListener('change', listener);
+    window.removeEventListener(THEME_EVENT, listener);
+  };
 }
 
 /**

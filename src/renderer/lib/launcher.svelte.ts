@@ -6,7 +6,7 @@
 import { SvelteSet } from 'svelte/reactivity';
 import type { DatasetReport } from '../../shared/report.js';
 import { FREEZE_PRESETS, formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
-import { HYP_PRESET_INFO } from '../../shared/hyp.js';
+import { DEFAULT_HYP_PRESET, HYP_PRESET_INFO } from '../../shared/hyp.js';
 import type { ServiceError } from '../../shared/result.js';
 import type { BackendName, SweepRequestInput, TrainConfigInput } from '../../shared/train-config.js';
 import { client } from './client.js';
@@ -25,6 +25,9 @@ export const HYP_OPTIONS = [...HYP_PRESET_INFO.map((h) => h.id), 'file'] as cons
 
 const CHECK_DELAY_MS = 600;
 
+/** Whether a canonical freeze spec freezes any module ('0' is YOLOv5's "freeze nothing"). */
+export const freezesSomething = (canonical: string): boolean => canonical !== 'none' && canonical !== '0';
+
 /** Result of validating a freeze spec as typed: the canonical text, or what is wrong. */
 export function checkFreeze(text: string): { ok: true; canonical: string } | { ok: false; message: string } {
   try {
@@ -37,12 +40,18 @@ export function checkFreeze(text: string): { ok: true; canonical: string } | { o
 export class LauncherState {
   data = $state('');
   weights = $state('');
-  model = $state<ModelChoice>('n');
+  /**
+   * 'weights' by default, as the CLI with only --weights: the run is named after the weights file
+   * in both (yolov5n.pt), and without weights the form asks for them instead of starting from
+   * random initialisation unasked.
+   */
+  model = $state<ModelChoice>('weights');
   modelYaml = $state('');
   imgSize = $state(320);
   batch = $state(16);
   epochs = $state(3);
-  hyp = $state<(typeof HYP_OPTIONS)[number]>('finetune');
+  /** The CLI's default too (YOLOv5's train.py default), so a run means the same from either. */
+  hyp = $state<(typeof HYP_OPTIONS)[number]>(DEFAULT_HYP_PRESET);
   hypFile = $state('');
   freeze = $state('backbone');
   bnPolicy = $state<'update' | 'freeze'>('update');
@@ -53,6 +62,8 @@ export class LauncherState {
   /** Data-parallel workers: 0 = automatic (one per core on WASM/CPU, 1 on native TensorFlow). */
   workers = $state(0);
   name = $state('');
+  /** The user confirmed freezing modules of an untrained (randomly initialised) model. */
+  confirmUntrained = $state(false);
 
   /** Sweep: the freeze specs to run (presets and the custom text), and whether to try both BN policies. */
   readonly sweepFreezes = new SvelteSet<string>(FREEZE_PRESETS.map((p) => p.id));
@@ -73,6 +84,17 @@ export class LauncherState {
   #checkSeq = 0;
 
   readonly freezeCheck = $derived(checkFreeze(this.freeze));
+  /**
+   * Frozen modules without weights stay random: rarely meant, so it needs a confirmation (for the
+   * single run's spec or any spec of the sweep).
+   */
+  readonly freezesUntrained = $derived.by(
+    () =>
+      // 'From the weights file' without weights asks for the weights instead (see blocker).
+      this.model !== 'weights' &&
+      !this.weights.trim() &&
+      ((this.freezeCheck.ok && freezesSomething(this.freezeCheck.canonical)) || this.sweepSpecs.some(freezesSomething)),
+  );
   readonly reportCurrent = $derived(this.report !== undefined && this.reportFor === this.data.trim());
   readonly dataReady = $derived(this.reportCurrent && (this.report?.errors ?? 1) === 0);
 
@@ -82,11 +104,16 @@ export class LauncherState {
     if (this.checking) return 'Checking the dataset…';
     if (!this.reportCurrent) return 'Check the dataset first.';
     if ((this.report?.errors ?? 0) > 0) return 'Fix the dataset errors listed above first.';
-    if (this.model === 'weights' && !this.weights.trim()) return 'Give a weights file, or pick a model.';
+    if (this.model === 'weights' && !this.weights.trim()) {
+      return 'Give a weights file (.pt or .safetensors), or pick a model size to train from random initialisation.';
+    }
     if (this.model === 'yaml' && !this.modelYaml.trim()) return 'Give the model YAML path.';
     if (this.hyp === 'file' && !this.hypFile.trim()) return 'Give the hyper-parameter YAML path.';
     if (!Number.isInteger(this.imgSize) || this.imgSize < 32 || this.imgSize % 32 !== 0) {
       return 'Image size must be a multiple of 32.';
+    }
+    if (this.freezesUntrained && !this.confirmUntrained) {
+      return 'No weights: confirm freezing untrained modules, give weights, or freeze none.';
     }
     return undefined;
   });

@@ -89,6 +89,8 @@ export class RunsState {
   batchLosses = $state.raw<Readonly<Record<number, readonly BatchLoss[]>>>({});
 
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last selection change was automatic (following a running run): no history entry for it. */
+  #quiet = false;
   // Not reactive on purpose: event listeners, not state.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #listeners = new Set<(message: EventMessage) => void>();
@@ -123,7 +125,24 @@ export class RunsState {
     this.summaries = result.value;
     const ids = result.value.map((s) => s.run.id);
     for (const id of [...this.checked]) if (!ids.includes(id)) this.checked.delete(id);
-    if (this.selectedId !== undefined && !ids.includes(this.selectedId)) this.selectedId = undefined;
+    if (this.selectedId !== undefined && !ids.includes(this.selectedId)) this.selectQuietly(undefined);
+  }
+
+  /**
+   * Selects a run without the user asking (following the running run, dropping a deleted one): the
+   * address changes in place, so Back does not land on a page that re-selects it at once.
+   */
+  selectQuietly(id: number | undefined): void {
+    if (this.selectedId === id) return;
+    this.#quiet = true;
+    this.selectedId = id;
+  }
+
+  /** Whether the last selection change was quiet; resets the flag. */
+  takeQuiet(): boolean {
+    const quiet = this.#quiet;
+    this.#quiet = false;
+    return quiet;
   }
 
   /** Coalesces bursts of events into one list request. */
@@ -167,8 +186,9 @@ export class RunsState {
     if (!this.checked.delete(id)) this.checked.add(id);
   }
 
-  async cancel(id: number): Promise<void> {
-    await this.#act(client['runs.cancel']({ id }));
+  /** Asks the run to stop at its next batch; false when the service refused. */
+  async cancel(id: number): Promise<boolean> {
+    return this.#act(client['runs.cancel']({ id }));
   }
 
   async resume(id: number): Promise<void> {

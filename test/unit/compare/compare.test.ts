@@ -272,7 +272,7 @@ describe('comparisonRow', () => {
       epochsDone: 3,
       finalMap50: 0.5,
       finalMap50_95: 0.3,
-      bestEpoch: 1,
+      bestEpoch: 2, // the 0-based epoch 1, counted from 1 as people read it
       bestMap50_95: 0.3,
       peakMemoryBytes: 900,
       peakMemoryKind: 'tensor',

@@ -7,6 +7,21 @@ import { serviceFor } from '../service-factory.js';
 
 const argText = (a: ArchArg): string => (Array.isArray(a) ? `[${a.map(argText).join(', ')}]` : String(a));
 const fromText = (f: number | readonly number[]): string => (Array.isArray(f) ? `[${f.join(', ')}]` : String(f));
+/** Widest arguments cell; longer ones are cut (the full list is in --json), so rows fit a terminal. */
+const MAX_ARGS_WIDTH = 40;
+
+/** A module's arguments; Detect's anchor table becomes 'anchors LxA' (levels x anchors per level). */
+export function argsCell(type: string, args: readonly ArchArg[]): string {
+  const parts = args.map((a, i) => {
+    if (type === 'Detect' && i === 1 && Array.isArray(a) && a.every(Array.isArray)) {
+      const levels = a as readonly ArchArg[][];
+      return `anchors ${levels.length}x${(levels[0]?.length ?? 0) / 2}`;
+    }
+    return argText(a);
+  });
+  const text = `[${parts.join(', ')}]`;
+  return text.length > MAX_ARGS_WIDTH ? `${text.slice(0, MAX_ARGS_WIDTH - 2)}…]` : text;
+}
 
 export const archCommand: CliCommand = {
   name: 'arch',
@@ -19,7 +34,7 @@ export const archCommand: CliCommand = {
     '  --img     image size for output shapes, FLOPs and the memory estimate (default 640)',
     "  --freeze  N (modules 0..N-1), a list '0,1,5', a range '0-9', or none | backbone | all-but-detect",
     '  --batch   batch size for the training-memory estimate (default 16)',
-    '  --json    the full description as JSON (modules, parameters, buffers, presets)',
+    '  --json    the full description as JSON (modules, parameters, buffers, presets; arguments uncut)',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -64,7 +79,7 @@ export function formatArch(info: ModelArchInfo, batch: number): string {
     String(m.repeats),
     thousands(m.params),
     m.type,
-    `[${m.args.map(argText).join(', ')}]`,
+    argsCell(m.type, m.args),
     `[${m.outShape.join(', ')}]`,
     (m.flops / 1e9).toFixed(2),
   ]);

@@ -12,7 +12,8 @@ export const serveCommand: CliCommand = {
   help: [
     'Usage: freezelab serve [--port N] [--db FILE]',
     '',
-    '  --port N   port on 127.0.0.1 (default 5199; 0 picks a free one)',
+    '  --port N   port on 127.0.0.1 (default 5199, or a free one when 5199 is taken; 0 picks a',
+    '             free one)',
     '  --db FILE  database file (default: the user data folder; or FREEZELAB_DB)',
     '',
     'Prints the URL to open; it carries a token made for this launch, and requests without it are',
@@ -22,7 +23,20 @@ export const serveCommand: CliCommand = {
   async run(values, _positionals, io) {
     const port = intOption(values, 'port', 5199, 0, 65535);
     const service = serviceFor('web', values);
-    const host = await startWebHost({ service, port, staticDir: rendererDir });
+    // The default port gives way to a free one (a second launch, another app on 5199); a port
+    // the user chose does not, since a tunnel or bookmark may depend on it.
+    const host = await startWebHost({
+      service,
+      port,
+      staticDir: rendererDir,
+      fallbackToFreePort: values.port === undefined,
+    }).catch(async (error: unknown) => {
+      await service.close();
+      throw error;
+    });
+    if (host.fallbackFrom !== undefined) {
+      io.out(`Port ${host.fallbackFrom} is in use, so FreezeLab took the free port ${host.port}.\n`);
+    }
     io.out(`FreezeLab is serving on ${host.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => void host.close().then(resolve);

@@ -80,9 +80,13 @@ export const sweepCommand: CliCommand = {
     '',
     '  --freeze LIST    comma-separated freeze specs; use ; between specs that contain commas',
     "                   (e.g. '0,1,2;backbone')",
-    '  --bn-frozen LIST update, freeze, or both',
+    '  --bn-frozen LIST update (YOLOv5, default), freeze, or both (one run per policy)',
     '  --models LIST    several model sizes or YAMLs (each with --weights transferred when given)',
-    trainOptionHelp,
+    // The single-run --bn-frozen line would contradict the list form above.
+    trainOptionHelp
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('--bn-frozen'))
+      .join('\n'),
   ].join('\n'),
   options: { ...trainOptionSpec, freeze: { type: 'string' }, models: { type: 'string' } },
   async run(values, _positionals, io) {

@@ -125,9 +125,11 @@ export class DataParallel {
     const first = shardSizes(batch.shape[0] ?? 1, this.size)[0] ?? 1;
     const shard = sliceBatch(batch, 0, first);
     const images = shard.images.slice();
-    const m = await this.#pool.request(0, { type: 'probe', images, shape: shard.shape, targets: shard.targets }, [
-      images.buffer,
-    ]);
+    const m = await this.#pool.request(
+      0,
+      { type: 'probe', replicas: this.size, images, shape: shard.shape, targets: shard.targets },
+      [images.buffer],
+    );
     return expect(m, 'probe').micro;
   }
 

@@ -56,6 +56,8 @@ export interface StepMessage {
 export interface ProbeMessage {
   readonly type: 'probe';
   readonly seq: number;
+  /** Replicas sharing the memory budget. */
+  readonly replicas: number;
   readonly images: Float32Array;
   readonly shape: readonly number[];
   readonly targets: Float32Array;

@@ -34,7 +34,7 @@ export class Replica {
       case 'step':
         return this.#trainStep(msg);
       case 'probe': {
-        const micro = await chooseMicroBatch(this.#trainer(), msg);
+        const micro = await chooseMicroBatch(this.#trainer(), msg, msg.replicas);
         return { message: { type: 'probe', seq: msg.seq, micro }, transfer: [] };
       }
       case 'eval-weights': {

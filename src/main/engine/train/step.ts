@@ -38,7 +38,11 @@ export interface StepLosses {
 /** Receives each forward/backward pass's gradients (keyed by variable name); the caller disposes them after. */
 export type GradSink = (grads: tf.NamedTensorMap) => void;
 
-/** WASM memory stops at 4 GiB; keep a step's live tensors well under it (weights, EMA, optimizer and fragmentation need the rest). */
+/**
+ * Live tensor bytes a step may use, all replicas together. WASM memory stops at 4 GiB per
+ * replica: this keeps one replica well under it (weights, EMA, optimizer and fragmentation need
+ * the rest), and several replicas share it, so adding workers adds speed, not memory.
+ */
 const STEP_MEMORY_BUDGET = 2.4e9;
 
 /**
@@ -48,9 +52,10 @@ const STEP_MEMORY_BUDGET = 2.4e9;
  * micro-batch is its exact share of the batch's (see {@link LossNorm}); what changes is that
  * BatchNorm normalises with each micro-batch's statistics, as on several GPUs without SyncBN.
  * Running statistics still move once per batch: see {@link microBatchMomentum}. Measured with
- * tf.profile on two images of `batch`; the probe leaves the model as it found it.
+ * tf.profile on two images of `batch`; the probe leaves the model as it found it. `replicas`
+ * replicas share the memory budget.
  */
-export async function chooseMicroBatch(m: StepModel, batch: StepBatch): Promise<number> {
+export async function chooseMicroBatch(m: StepModel, batch: StepBatch, replicas = 1): Promise<number> {
   const size = batch.shape[0] ?? 1;
   if (tf.getBackend() !== 'wasm' || size <= 2) return size;
   const probe = Math.min(2, size);
@@ -77,7 +82,7 @@ export async function chooseMicroBatch(m: StepModel, batch: StepBatch): Promise<
   }
   for (const [name, value] of counters) m.model.counters.set(name, value);
   const perImage = Math.max(1, (info.peakBytes - before) / probe);
-  return Math.max(1, Math.min(size, Math.floor(STEP_MEMORY_BUDGET / perImage)));
+  return Math.max(1, Math.min(size, Math.floor(STEP_MEMORY_BUDGET / replicas / perImage)));
 }
 
 /**

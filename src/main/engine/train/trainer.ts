@@ -137,7 +137,7 @@ async function trainLoop(
   hooks: TrainHooks,
   state: TrainState | undefined,
 ): Promise<TrainOutcome> {
-  const { model, loader, optimizer, schedule, ema } = s;
+  const { model, optimizer, schedule, ema } = s;
   hooks.onModel?.({ frozenModules: s.frozenModules, trainableParams: s.trainableParams, totalParams: s.totalParams });
   await mkdir(hooks.runDir, { recursive: true });
   const meta = (epoch: number, extra: Record<string, unknown> = {}): CheckpointMeta => ({
@@ -281,7 +281,9 @@ async function epochs(
       data: s.data,
       images: s.valImages,
       imgSize: config.imgSize,
-      batchSize: Math.min(config.batch * 2, 64),
+      // val.py's batch (twice training's, at most 64), shared out over the replicas: each holds a
+      // part in flight, so their memory stays near what training needs.
+      batchSize: Math.ceil(Math.min(config.batch * 2, 64) / (dp?.size ?? 1)),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onProgress: (p) =>
         hooks.onProgress?.({
