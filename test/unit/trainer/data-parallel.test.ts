@@ -1,8 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NamedTensors } from '../../../src/main/engine/host-tensor.js';
-import { DataParallel, shardSizes } from '../../../src/main/engine/parallel/data-parallel.js';
+import { validate } from '../../../src/main/engine/eval/validate.js';
+import {
+  DataParallel,
+  poolDetector,
+  shardSizes,
+  startInferencePool,
+} from '../../../src/main/engine/parallel/data-parallel.js';
 import type { ReplicaPool } from '../../../src/main/engine/parallel/pool.js';
-import { modelYamlToObject } from '../../../src/main/engine/model/source.js';
+import { instantiateModel, modelYamlToObject, resolveModelSource } from '../../../src/main/engine/model/source.js';
 import { initBackend } from '../../../src/main/engine/tf/backend.js';
 import { trainableParams, YoloSgd } from '../../../src/main/engine/train/optimizer.js';
 import { setupTraining, type TrainSetup } from '../../../src/main/engine/train/setup.js';
@@ -150,5 +156,26 @@ describe('data-parallel training', () => {
     const outcome = await runTraining(config({ workers: 2, epochs: 2 }), { runDir, resume: true });
     expect(outcome.epochs.map((e) => e.epoch)).toEqual([1]);
     expect((await loadTrainState(runDir))?.epoch).toBe(1);
+  });
+
+  it('validation over 2 workers gives the metrics of validation in one thread', async () => {
+    const source = await resolveModelSource('n', { nc: 2 });
+    const { model } = instantiateModel(source, { seed: 5 });
+    const pool = await startInferencePool(model, modelYamlToObject(source.yaml, 2), 2, 'wasm');
+    try {
+      // A fresh model's detections are near random: plenty of boxes to match, at a low threshold.
+      const opts = { data: data.yaml, imgSize: 64, batchSize: 2, conf: 0.0001 };
+      const here = await validate(model, opts);
+      const there = await validate(model, { ...opts, detector: poolDetector(pool) });
+      expect(there.images).toBe(4);
+      expect(here.recall).toBeGreaterThan(0); // some boxes match: the comparison is not of two zeros
+      expect(there.map50_95).toBe(here.map50_95);
+      expect(there.precision).toBe(here.precision);
+      expect(there.recall).toBe(here.recall);
+      expect(there.perClass).toEqual(here.perClass);
+    } finally {
+      await pool.close();
+      model.dispose();
+    }
   });
 });
