@@ -1,12 +1,62 @@
-// `npm start`: the Electron window when Electron can start here; otherwise one line saying why,
-// then the same interface from the web host (`freezelab serve`), whose URL is printed.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// `npm start`: builds what is missing or older than its sources, then the Electron window when
+// Electron can start here; otherwise one line saying why, then the same interface from the web
+// host (`freezelab serve`), whose URL is printed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
+
+/** Newest modification time under the given files and folders (0 when none exists). */
+function newest(paths) {
+  let latest = 0;
+  for (const p of paths) {
+    const full = path.join(root, p);
+    if (!existsSync(full)) continue;
+    const stat = statSync(full);
+    if (stat.isDirectory()) latest = Math.max(latest, newest(readdirSync(full).map((name) => path.join(p, name))));
+    else latest = Math.max(latest, stat.mtimeMs);
+  }
+  return latest;
+}
+
+// Each half of `npm run build`, with what it reads and the file it cannot do without. `npm ci`
+// already built (prepare), so a first launch after it builds nothing; after an edit or a pull,
+// only the stale half is built again. tsc and vite rewrite every output, so the newest output is
+// the time of the last build.
+const parts = [
+  {
+    script: 'build:main',
+    sources: ['src/main', 'src/shared', 'tsconfig.node.json', 'tsconfig.base.json'],
+    outputs: ['dist/main', 'dist/shared'],
+    entry: 'dist/main/cli/main.js',
+  },
+  {
+    script: 'build:renderer',
+    sources: ['src/renderer', 'src/shared', 'vite.config.ts', 'svelte.config.js'],
+    outputs: ['dist/renderer'],
+    entry: 'dist/renderer/index.html',
+  },
+];
+
+function buildWhatIsStale() {
+  for (const part of parts) {
+    if (existsSync(path.join(root, part.entry)) && newest(part.outputs) >= newest(part.sources)) continue;
+    console.log(`FreezeLab: building (npm run ${part.script}): the build is missing or older than its sources.`);
+    // Under `npm start`, npm_execpath is npm's own script; run directly, `npm` from the PATH.
+    const npm = process.env.npm_execpath;
+    const result = npm
+      ? spawnSync(process.execPath, [npm, 'run', part.script], { cwd: root, stdio: 'inherit' })
+      : spawnSync('npm', ['run', part.script], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+    if (result.status !== 0) {
+      console.error(`FreezeLab: npm run ${part.script} failed; see above.`);
+      process.exit(result.status ?? 1);
+    }
+  }
+}
 
 function electronBinary() {
   try {
@@ -42,6 +92,7 @@ function run(command, args) {
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 }
 
+buildWhatIsStale();
 const electron = whyNotElectron();
 if (electron.binary) {
   run(electron.binary, ['.', ...process.argv.slice(2)]);

@@ -35,7 +35,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
-// `npm start` is `npm run build && node scripts/start.js`: this runs the second half on the build.
+// `npm start` is `node scripts/start.js` (it builds what is missing or stale): this runs the second half on the build.
 describe.skipIf(!built)('npm start without Electron', () => {
   const home = tempDir('freezelab-start-');
   let child: ChildProcess | undefined;

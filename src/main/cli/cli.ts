@@ -10,6 +10,8 @@ export interface CliIO {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Ends a long-running command (serve) when it resolves, as SIGINT or SIGTERM do (for tests). */
+  readonly stop?: Promise<void>;
 }
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -26,8 +28,17 @@ export interface CliCommand {
   run(values: CliValues, positionals: string[], io: CliIO): Promise<number>;
 }
 
-/** Raised for a wrong command line: the message is shown with the subcommand's help hint. */
-export class UsageError extends Error {}
+/**
+ * Raised for a wrong command line: the message is shown with the subcommand's help hint, unless
+ * the message already names the way out (`pointToHelp: false`), so it stays one line.
+ */
+export class UsageError extends Error {
+  readonly pointToHelp: boolean;
+  constructor(message: string, opts: { pointToHelp?: boolean } = {}) {
+    super(message);
+    this.pointToHelp = opts.pointToHelp ?? true;
+  }
+}
 
 export const commonOptions = {
   db: { type: 'string' },
@@ -72,7 +83,8 @@ export async function runCli(argv: string[], commands: readonly CliCommand[], io
     return await command.run(values, positionals, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`freezelab ${name}: ${error.message}\nRun 'freezelab ${name} --help' for usage.\n`);
+      io.err(`freezelab ${name}: ${error.message}\n`);
+      if (error.pointToHelp) io.err(`Run 'freezelab ${name} --help' for usage.\n`);
       return 2;
     }
     // Every failure is one line; the stack trace only on request (it helps a bug report, not a user).

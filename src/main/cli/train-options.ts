@@ -1,5 +1,7 @@
 /** The training options shared by `freezelab train` and `freezelab sweep`. */
+import { formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
 import { MAX_WORKERS, type TrainConfigInput } from '../../shared/train-config.js';
+import { builtinName } from '../engine/model/source.js';
 import { type CliValues, intOption, UsageError } from './cli.js';
 import { backendOption } from './service-factory.js';
 
@@ -18,11 +20,15 @@ export const trainOptionSpec = {
   workers: { type: 'string' },
   noautoanchor: { type: 'boolean' },
   name: { type: 'string' },
+  'freeze-untrained': { type: 'boolean' },
 } as const;
 
 export const trainOptionHelp = [
   '  --weights W      starting weights: a YOLOv5 .pt or a FreezeLab .safetensors',
   '  --model M        n, s, m, l, x or a model .yaml (with --weights: transfer what matches)',
+  '  --freeze-untrained',
+  '                   with --model and no --weights, freeze anyway: frozen modules keep their',
+  '                   random initial values and only the rest learns (refused without it)',
   '  --data D         the dataset YAML (Ultralytics format)',
   '  --img N          training and validation image size (default 320)',
   '  --batch N        batch size (default 16); gradients accumulate to a nominal 64 as YOLOv5',
@@ -76,4 +82,25 @@ export function trainInput(values: CliValues): Omit<TrainConfigInput, 'freeze'> 
     ...(values.noautoanchor === true ? { autoanchor: false } : {}),
     ...(name ? { name } : {}),
   };
+}
+
+/**
+ * Frozen modules of a model without trained weights keep their random initial values, which is
+ * rarely meant: the CLI refuses unless --freeze-untrained says so, as the launcher asks for a
+ * tick. The service allows it (the launcher confirms on its own). `models` are the --model or
+ * --models values; sizes and YAMLs carry no weights, a .pt or .safetensors model does.
+ */
+export function confirmUntrainedFreeze(values: CliValues, models: readonly string[], freezes: readonly string[]): void {
+  if (values['freeze-untrained'] === true || text(values, 'weights') !== undefined) return;
+  const untrained = models
+    .map((m) => builtinName(m) ?? (/\.ya?ml$/i.test(m.trim()) ? m.trim() : undefined))
+    .find((m) => m !== undefined);
+  // Specs are parsed by the caller first; 'none' and '0' freeze nothing (formatFreezeSpec's forms).
+  const freezing = freezes.find((f) => !['none', '0'].includes(formatFreezeSpec(parseFreezeSpec(f))));
+  if (untrained === undefined || freezing === undefined) return;
+  throw new UsageError(
+    `--freeze ${freezing} without --weights keeps modules of ${untrained} frozen at their random initial values. ` +
+      'Give --weights, use --freeze none, or pass --freeze-untrained to do it anyway.',
+    { pointToHelp: false },
+  );
 }

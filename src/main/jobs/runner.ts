@@ -109,7 +109,7 @@ export class JobRunner {
     if (!run || isFinished(run.status) || run.status === 'interrupted') return;
     const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
     let to: RunStatus = 'interrupted';
-    let reason = `The training process ${how} during epoch ${run.lastEpochDone + 1}; epochs up to ${run.lastEpochDone} are kept. Resume it to continue from the last checkpoint.`;
+    let reason = `The training process ${how} during epoch ${run.lastEpochDone + 2}; ${run.lastEpochDone >= 0 ? `epochs 1-${run.lastEpochDone + 1} are kept` : 'no epoch had finished'}. Resume it to continue from the last checkpoint.`;
     if (run.status === 'queued') {
       // It never started (e.g. the backend failed to load before claiming the run).
       to = 'failed';

@@ -8,7 +8,7 @@ import { serviceFor } from '../service-factory.js';
 const argText = (a: ArchArg): string => (Array.isArray(a) ? `[${a.map(argText).join(', ')}]` : String(a));
 const fromText = (f: number | readonly number[]): string => (Array.isArray(f) ? `[${f.join(', ')}]` : String(f));
 /** Widest arguments cell; longer ones are cut (the full list is in --json), so rows fit a terminal. */
-const MAX_ARGS_WIDTH = 40;
+const MAX_ARGS_WIDTH = 30;
 
 /** A module's arguments; Detect's anchor table becomes 'anchors LxA' (levels x anchors per level). */
 export function argsCell(type: string, args: readonly ArchArg[]): string {

@@ -10,7 +10,7 @@ export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Serve the FreezeLab interface on 127.0.0.1 (headless lab machines, browsers).',
   help: [
-    'Usage: freezelab serve [--port N] [--db FILE]',
+    'Usage: freezelab serve [--port N] [--home DIR] [--db FILE]',
     '',
     '  --port N   port on 127.0.0.1 (default 5199, or a free one when 5199 is taken; 0 picks a',
     '             free one)',
@@ -39,10 +39,19 @@ export const serveCommand: CliCommand = {
     }
     io.out(`FreezeLab is serving on ${host.url}\n`);
     await new Promise<void>((resolve) => {
-      const stop = () => void host.close().then(resolve);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void host.close().then(resolve);
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      void io.stop?.then(stop);
     });
+    await service.close();
     return 0;
   },
 };

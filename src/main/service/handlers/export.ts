@@ -1,10 +1,43 @@
 /** A run's export folder: its checkpoints, per-epoch metrics (CSV) and full detail (JSON). */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunDetail } from '../../../shared/runs.js';
+import type { EpochHeadline, RunDetail, RunRecord, RunSummary } from '../../../shared/runs.js';
 
-/** Writes a run's export folder (used by the `runs.export` service command). */
-export async function writeRunExport(detail: RunDetail, dir: string): Promise<string[]> {
+/*
+ * The store and the engine count epochs from 0, as YOLOv5 does; what people read counts from 1, as
+ * the interface and the CLI's text do (and the comparison's best epoch, see src/shared/compare.ts).
+ * These give a run's epoch fields counted from 1 for the exports and the CLI's JSON, the files and
+ * output people and spreadsheets read. `lastEpochDone` then is the number of epochs done (0 before
+ * the first).
+ */
+const fromOne = (epoch: number | null): number | null => (epoch === null ? null : epoch + 1);
+
+function runFromOne(run: RunRecord): RunRecord {
+  return { ...run, lastEpochDone: run.lastEpochDone + 1, bestEpoch: fromOne(run.bestEpoch) };
+}
+
+function headlineFromOne(h: EpochHeadline | null): EpochHeadline | null {
+  return h === null ? null : { ...h, epoch: h.epoch + 1 };
+}
+
+/** A run's detail with every epoch index counted from 1 (run.json, `train --json`). */
+export function detailFromOne(detail: RunDetail): RunDetail {
+  return {
+    ...detail,
+    run: runFromOne(detail.run),
+    epochs: detail.epochs.map((e) => ({ ...e, epoch: e.epoch + 1 })),
+    artifacts: detail.artifacts.map((a) => ({ ...a, epoch: fromOne(a.epoch) })),
+  };
+}
+
+/** A runs-list row with every epoch index counted from 1 (`runs --json`). */
+export function summaryFromOne(summary: RunSummary): RunSummary {
+  return { run: runFromOne(summary.run), last: headlineFromOne(summary.last), best: headlineFromOne(summary.best) };
+}
+
+/** Writes a run's export folder (used by the `runs.export` service command); epochs count from 1. */
+export async function writeRunExport(stored: RunDetail, dir: string): Promise<string[]> {
+  const detail = detailFromOne(stored);
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (const a of detail.artifacts) {
