@@ -40,6 +40,35 @@ function runningStats(seed: number): [tf.Tensor1D, tf.Tensor1D] {
   return [randn([c], seed) as tf.Tensor1D, tf.add(tf.abs(randn([c], seed + 1)), 0.5) as tf.Tensor1D];
 }
 
+/** Train-mode BatchNorm + SiLU forward and the gradients of sum(y * r), in float64 (NHWC, flat). */
+function bnSiluReference(
+  x: ArrayLike<number>,
+  g: ArrayLike<number>,
+  b: ArrayLike<number>,
+  r: ArrayLike<number>,
+  c: number,
+): { y: number[]; dx: number[]; dg: number[]; db: number[] } {
+  const m = x.length / c;
+  const at = (a: ArrayLike<number>, i: number) => a[i] ?? NaN;
+  const mean = new Array<number>(c).fill(0);
+  const vr = new Array<number>(c).fill(0);
+  for (let i = 0; i < x.length; i++) mean[i % c]! += at(x, i) / m;
+  for (let i = 0; i < x.length; i++) vr[i % c]! += (at(x, i) - mean[i % c]!) ** 2 / m;
+  const inv = vr.map((v) => 1 / Math.sqrt(v + EPS));
+  const xhat = Array.from(x, (v, i) => (v - mean[i % c]!) * inv[i % c]!);
+  const z = xhat.map((v, i) => v * at(g, i % c) + at(b, i % c));
+  const s = z.map((v) => 1 / (1 + Math.exp(-v)));
+  const dz = z.map((v, i) => at(r, i) * s[i]! * (1 + v * (1 - s[i]!)));
+  const db = new Array<number>(c).fill(0);
+  const dg = new Array<number>(c).fill(0);
+  dz.forEach((v, i) => {
+    db[i % c]! += v;
+    dg[i % c]! += v * xhat[i]!;
+  });
+  const dx = dz.map((v, i) => at(g, i % c) * inv[i % c]! * (v - db[i % c]! / m - (xhat[i]! * dg[i % c]!) / m));
+  return { y: z.map((v, i) => v * s[i]!), dx, dg, db };
+}
+
 describe('fused BatchNorm + SiLU', () => {
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`train mode: y and gradients wrt x, gamma, beta match tf autodiff of the unfused ops (${backend})`, async () => {
@@ -63,6 +92,29 @@ describe('fused BatchNorm + SiLU', () => {
       tf.dispose([rm, rv]);
     });
   }
+
+  it('train mode stays exact when the mean is far from zero (wasm against a float64 reference)', async () => {
+    await useWasm();
+    const shape = [4, 6, 5, 8] as const;
+    const c = shape[3];
+    // Conv outputs can sit far from zero relative to their spread: mean 40, std 0.5.
+    const x = tf.tidy(() => tf.add(tf.mul(randn([...shape], 70), 0.5), 40)) as tf.Tensor4D;
+    const g = tf.tidy(() => tf.add(randn([c], 71), 1)) as tf.Tensor1D;
+    const b = randn([c], 72) as tf.Tensor1D;
+    const r = randn([...shape], 73);
+    const [y, dx, dg, db] = tf.tidy(() => {
+      const out = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(bnSiluTrain(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, EPS).y, r)),
+      )([x, g, b]);
+      return [bnSiluTrain(x, g, b, EPS).y, ...out].map((t) => Array.from(t.dataSync()));
+    });
+    const ref = bnSiluReference(x.dataSync(), g.dataSync(), b.dataSync(), r.dataSync(), c);
+    expect(relErr(y!, ref.y), 'y').toBeLessThan(1e-4);
+    expect(relErr(dx!, ref.dx), 'dx').toBeLessThan(1e-4);
+    expect(relErr(dg!, ref.dg), 'dgamma').toBeLessThan(1e-4);
+    expect(relErr(db!, ref.db), 'dbeta').toBeLessThan(1e-4);
+    tf.dispose([x, g, b, r]);
+  });
 
   it('returns the batch mean and the unbiased variance (what PyTorch puts in running_var)', async () => {
     await useCpu();

@@ -167,6 +167,26 @@ describe('Conv2D gradient rewritten as forward convs', () => {
     expect(relErr(dwW!, dwC!)).toBeLessThan(1e-4);
   });
 
+  it('1x1 dW matches a float64 x^T dy with wider and narrower outputs (Co < Ci and Co > Ci, wasm)', async () => {
+    await useWasm();
+    for (const [ci, co] of [
+      [24, 10],
+      [10, 24],
+    ] as const) {
+      const [got, xs, dys] = tf.tidy(() => {
+        const x = randn([3, 7, 5, ci], 20 + ci) as tf.Tensor4D;
+        const dy = randn([3, 7, 5, co], 21 + co) as tf.Tensor4D;
+        const geom = convGeometry(x.shape, [1, 1, ci, co], 1, 'valid');
+        return [conv2dGradFilter(x, dy, [1, 1, ci, co], geom), x, dy].map((t) => Array.from(t.dataSync()));
+      });
+      const ref = new Array<number>(ci * co).fill(0);
+      for (let m = 0; m < 3 * 7 * 5; m++)
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++) ref[i * co + o]! += xs![m * ci + i]! * dys![m * co + o]!;
+      expect(relErr(got!, ref), `${ci}->${co}`).toBeLessThan(1e-5);
+    }
+  });
+
   it('leaks no tensors through a gradient step', async () => {
     await useWasm();
     registerConvGradient('auto');

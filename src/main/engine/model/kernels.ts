@@ -4,6 +4,7 @@
  * Follows YOLOv5 models/common.py Conv (padding k//2 on both sides, BatchNorm eps 1e-3).
  */
 import * as tf from '@tensorflow/tfjs';
+import { addChannelBias } from '../tf/channel.js';
 
 /** YOLOv5 BatchNorm2d settings (models/yolo.py initialize_weights). */
 export const BN_EPS = 1e-3;
@@ -65,7 +66,7 @@ export const defaultConvBnAct: ConvBnActFn = (a) => {
   const pad = padding(a.pad);
   if (!a.bn) {
     let y: tf.Tensor4D = tf.conv2d(a.x, a.w, a.stride, pad);
-    if (a.bias) y = tf.add(y, a.bias);
+    if (a.bias) y = addChannelBias(y, a.bias);
     return { y: a.act ? silu(y) : y };
   }
   const { gamma, beta, runningMean, runningVar } = a.bn;

@@ -19,6 +19,7 @@ export type { ConvGradMode, ConvGeometry, ConvPad } from './conv-grad.js';
 export { bnSiluTrain, bnSiluEval, updateRunningStats, BN_EPS, BN_MOMENTUM } from './bn-silu.js';
 export type { BnSiluTrainResult } from './bn-silu.js';
 export { upsample2x } from './upsample.js';
+export { channelSum, channelMean, addChannelBias } from './channel.js';
 
 /**
  * Register the gradients training needs (today: Conv2D, see {@link registerConvGradient}).
