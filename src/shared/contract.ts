@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ArchDescription } from './arch.js';
 import type { ComparisonRow } from './runs.js';
-import type { Recommendation } from './compare.js';
+import { DEFAULT_RECOMMEND_OPTIONS, type GroupedComparison } from './compare.js';
 import type { DatasetReport } from './report.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
@@ -87,14 +87,16 @@ export interface ModelArchInfo {
   readonly names: readonly string[];
 }
 
-export interface ComparisonResult {
+export interface ComparisonResult extends GroupedComparison {
   readonly rows: readonly ComparisonRow[];
-  /** Run ids on the accuracy (best mAP50-95) vs peak memory frontier, best memory first. */
+  /** Run ids of the groups on each set's accuracy vs mean peak memory frontier (never across sets). */
   readonly memoryFrontier: readonly number[];
-  /** Run ids on the accuracy vs seconds-per-epoch frontier, fastest first. */
+  /** Run ids of the groups on each set's accuracy vs mean seconds-per-epoch frontier. */
   readonly timeFrontier: readonly number[];
-  readonly recommendation: Recommendation;
+  /** One line per run, naming its set and group. */
   readonly csv: string;
+  /** One line per group: config, n, mean, sd, range and 95% interval, the recommendation and its rule. */
+  readonly groupsCsv: string;
 }
 
 /** Live progress of a run, pushed while it trains (throttled). */
@@ -160,8 +162,19 @@ export const commands = {
     z.object({ id: runIdSchema, dir: pathSchema }).strict(),
   ),
   'runs.delete': command<{ readonly deleted: number }>()(z.object({ id: runIdSchema }).strict()),
+  /**
+   * Compare runs: comparable sets, groups of repeats with statistics, frontiers within each set,
+   * and a recommendation per set by a stated rule (metric, tolerance below the best, what to save).
+   */
   'runs.compare': command<ComparisonResult>()(
-    z.object({ ids: z.array(runIdSchema).min(1).max(200), baselineId: runIdSchema.optional() }).strict(),
+    z
+      .object({
+        ids: z.array(runIdSchema).min(1).max(200),
+        metric: z.enum(['map50_95', 'map50']).default(DEFAULT_RECOMMEND_OPTIONS.metric),
+        tolerance: z.number().min(0).max(1).default(DEFAULT_RECOMMEND_OPTIONS.tolerance),
+        save: z.enum(['memory', 'time', 'both']).default(DEFAULT_RECOMMEND_OPTIONS.save),
+      })
+      .strict(),
   ),
 } as const;
 

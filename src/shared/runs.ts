@@ -243,4 +243,21 @@ export interface ComparisonRow {
   readonly secondsPerEpoch: number | null;
   readonly trainableParams: number | null;
   readonly totalParams: number | null;
+  // What makes runs comparable (see `configKey` in compare.ts), and the seed that repeats vary.
+  readonly seed: number;
+  readonly datasetPath: string;
+  /** Content hash of the dataset; runs on the same data compare even when moved. */
+  readonly datasetFingerprint: string | null;
+  readonly weightsPath: string | null;
+  readonly weightsSha256: string | null;
+  readonly imgSize: number;
+  readonly batch: number;
+  /** Planned epochs (`epochsDone` is what was recorded). */
+  readonly epochs: number;
+  readonly hypName: string | null;
+  /** sha256 of the hyp file when the hyp is a file (set by the service, which can read it). */
+  readonly hypSha256: string | null;
+  /** Backend asked for; null = automatic. */
+  readonly backend: string | null;
+  readonly bnPolicy: BnPolicy;
 }

@@ -21,6 +21,8 @@ export const freezeTextSchema = z.string().trim().max(1000);
 export const runIdSchema = z.number().int().positive();
 /** Upper bound of `--workers` (each WASM worker can hold up to 4 GiB). */
 export const MAX_WORKERS = 64;
+/** Upper bound of a sweep's repeats (`--seeds`). */
+export const MAX_SEEDS = 20;
 
 const trainFields = {
   /** Starting weights (.pt or FreezeLab .safetensors); absent = train from the model's fresh init. */
@@ -84,6 +86,11 @@ export const sweepRequestSchema = z
       .max(2)
       .optional(),
     models: z.array(modelSpecSchema).min(1).max(5).optional(),
+    /**
+     * Repeats: K runs of each configuration, with seeds seed, seed+1, ..., seed+K-1, so a
+     * comparison can tell differences from seed noise (default 1).
+     */
+    seeds: z.number().int().min(1).max(MAX_SEEDS).optional(),
   })
   .strict()
   .refine((c) => c.weights !== undefined || c.model !== undefined || c.models !== undefined, {
@@ -94,26 +101,35 @@ export const sweepRequestSchema = z
 export type SweepRequest = z.output<typeof sweepRequestSchema>;
 export type SweepRequestInput = z.input<typeof sweepRequestSchema>;
 
-/** Expands a sweep into the run configurations it queues (freeze varies fastest). */
+/**
+ * Expands a sweep into the run configurations it queues (freeze varies fastest, the seed slowest:
+ * every configuration gets its first seed before any gets a second, so a sweep stopped early still
+ * compares every configuration).
+ */
 export function expandSweep(request: SweepRequest): TrainConfig[] {
-  const { freezes, bnPolicies, models, ...base } = request;
+  const { freezes, bnPolicies, models, seeds = 1, ...base } = request;
   const out: TrainConfig[] = [];
-  for (const model of models ?? [base.model]) {
-    for (const bnFrozen of bnPolicies ?? [base.bnFrozen]) {
-      for (const freeze of freezes) {
-        const parts = [
-          base.name,
-          model && models ? model : undefined,
-          `freeze ${freeze}`,
-          bnPolicies ? `bn ${bnFrozen}` : undefined,
-        ];
-        out.push({
-          ...base,
-          ...(model !== undefined ? { model } : {}),
-          bnFrozen,
-          freeze,
-          name: parts.filter(Boolean).join(' · '),
-        });
+  for (let repeat = 0; repeat < seeds; repeat++) {
+    const seed = base.seed + repeat;
+    for (const model of models ?? [base.model]) {
+      for (const bnFrozen of bnPolicies ?? [base.bnFrozen]) {
+        for (const freeze of freezes) {
+          const parts = [
+            base.name,
+            model && models ? model : undefined,
+            `freeze ${freeze}`,
+            bnPolicies ? `bn ${bnFrozen}` : undefined,
+            seeds > 1 ? `seed ${seed}` : undefined,
+          ];
+          out.push({
+            ...base,
+            ...(model !== undefined ? { model } : {}),
+            bnFrozen,
+            freeze,
+            seed,
+            name: parts.filter(Boolean).join(' · '),
+          });
+        }
       }
     }
   }

@@ -230,7 +230,7 @@ describeBrowser('runs interface', () => {
     await expect.poll(() => page.getByTestId('compare-point-count').textContent(), { timeout: 30_000 }).toBe('3');
     expect(await page.getByTestId('frontier-ids').textContent()).toBe(expected.join(', '));
     // Drawn: 3 points + the frontier line + the recommended run's marker.
-    const marker = compared.value.recommendation.runId === null ? 0 : 1;
+    const marker = compared.value.recommendation.groupId === null ? 0 : 1;
     await expect
       .poll(() => page.getByTestId('chart-acc-memory').getAttribute('data-drawn-points'))
       .toBe(String(3 + expected.length + marker));

@@ -1,89 +1,73 @@
 /**
- * State of the Compare section: the comparison of the chosen runs (`runs.compare`), each run's
- * epochs and resource samples for the per-run charts, and the points and Pareto frontiers the
- * scatter charts draw (computed here with the shared `paretoFrontier`, so the plotted frontier is
- * exactly the plotted points' frontier whichever accuracy metric is shown).
+ * State of the Compare section: the comparison of the chosen runs (`runs.compare`: sets, groups of
+ * repeats, frontiers and recommendations, all computed by the service for the chosen metric,
+ * tolerance and saving), and each run's epochs and resource samples for the per-run charts.
  */
 import type { ComparisonResult } from '../../shared/contract.js';
-import { commonMemoryKind, paretoFrontier, type ParetoPoint } from '../../shared/compare.js';
+import {
+  accuracyInterval,
+  accuracyMean,
+  DEFAULT_RECOMMEND_OPTIONS,
+  type AccuracyMetric,
+  type ComparisonSet,
+  type RunGroup,
+  type SaveGoal,
+} from '../../shared/compare.js';
 import type { ServiceError } from '../../shared/result.js';
-import type { ComparisonRow, EpochRecord, MemoryKind, ResourceSample } from '../../shared/runs.js';
+import type { EpochRecord, MemoryKind, ResourceSample } from '../../shared/runs.js';
 import { client } from './client.js';
 
-export type AccuracyMetric = 'map50_95' | 'map50';
+export type { AccuracyMetric, SaveGoal };
 
-/** A plotted run: accuracy (y) against a resource (x). */
-export interface ComparePoint extends ParetoPoint<number> {
-  readonly row: ComparisonRow;
+/** A plotted group: mean accuracy (y) against the mean of a resource (x), with 95% intervals. */
+export interface ComparePoint {
+  readonly id: number;
+  readonly x: number;
+  readonly y: number;
+  readonly xErr: readonly [number, number] | null;
+  readonly yErr: readonly [number, number] | null;
+  readonly group: RunGroup;
 }
 
-/** Best-epoch accuracy of a row in the chosen metric. */
-export function accuracyOf(row: ComparisonRow, metric: AccuracyMetric): number | null {
-  return metric === 'map50' ? row.bestMap50 : row.bestMap50_95;
+export type Resource = 'memory' | 'time';
+
+/** The groups of a set that have both figures, as points. */
+export function pointsOf(groups: readonly RunGroup[], resource: Resource, metric: AccuracyMetric): ComparePoint[] {
+  return groups.flatMap((g) => {
+    const x = resource === 'memory' ? g.mean.memoryBytes : g.mean.secondsPerEpoch;
+    const y = accuracyMean(g, metric);
+    if (x === null || y === null) return [];
+    const xErr = resource === 'memory' ? g.ci95.memoryBytes : g.ci95.secondsPerEpoch;
+    return [{ id: g.id, x, y, xErr, yErr: accuracyInterval(g, metric), group: g }];
+  });
 }
 
-/**
- * The memory figure of each row and how to name it: GPU memory when every row measured it, tensor
- * memory when every row has that, else each row's own figure (GPU where measured) labelled as mixed.
- */
-export function memoryAxis(rows: readonly ComparisonRow[]): {
-  kind: MemoryKind | 'mixed' | null;
-  title: string;
-  value: (row: ComparisonRow) => number | null;
-} {
-  const common = commonMemoryKind(rows);
-  if (common === 'gpu') return { kind: 'gpu', title: 'peak GPU memory (MB)', value: (r) => r.peakGpuMemBytes };
-  if (common === 'tensor') {
-    return { kind: 'tensor', title: 'peak tensor memory (MB)', value: (r) => r.peakTensorBytes };
-  }
-  if (rows.some((r) => r.peakMemoryBytes !== null)) {
-    return {
-      kind: 'mixed',
-      title: 'peak memory (MB; GPU where measured, else tensors)',
-      value: (r) => r.peakMemoryBytes,
-    };
-  }
-  return { kind: null, title: 'peak memory (MB)', value: () => null };
-}
-
-/** Points with both coordinates, and their frontier (accuracy max, resource min). */
-export function frontierOf(
-  rows: readonly ComparisonRow[],
-  x: (row: ComparisonRow) => number | null,
-  y: (row: ComparisonRow) => number | null,
-): { points: ComparePoint[]; frontier: ComparePoint[] } {
-  const points: ComparePoint[] = [];
-  for (const row of rows) {
-    const xv = x(row);
-    const yv = y(row);
-    if (xv !== null && yv !== null && Number.isFinite(xv) && Number.isFinite(yv)) {
-      points.push({ id: row.runId, x: xv, y: yv, row });
-    }
-  }
-  return { points, frontier: paretoFrontier(points, { x: 'min', y: 'max' }) };
+/** How a set's memory figure is named on axes and in tables. */
+export function memoryTitle(kind: MemoryKind | null): string {
+  return kind === 'gpu' ? 'peak GPU memory' : 'peak in-step tensor memory';
 }
 
 export class CompareState {
   result = $state.raw<ComparisonResult | undefined>();
   error = $state.raw<ServiceError | undefined>();
   loading = $state(false);
-  metric = $state<AccuracyMetric>('map50_95');
-  /** Baseline run for the recommendation; undefined = the service picks one. */
-  baselineId = $state<number | undefined>();
+  metric = $state<AccuracyMetric>(DEFAULT_RECOMMEND_OPTIONS.metric);
+  /** Accuracy the user accepts to lose against the best group (absolute, in the metric). */
+  tolerance = $state(DEFAULT_RECOMMEND_OPTIONS.tolerance);
+  save = $state<SaveGoal>(DEFAULT_RECOMMEND_OPTIONS.save);
   epochs = $state.raw<Readonly<Record<number, readonly EpochRecord[]>>>({});
   samples = $state.raw<Readonly<Record<number, readonly ResourceSample[]>>>({});
   #seq = 0;
 
   readonly rows = $derived(this.result?.rows ?? []);
-  readonly memory = $derived(memoryAxis(this.rows));
-  readonly memoryPlot = $derived(frontierOf(this.rows, this.memory.value, (r) => accuracyOf(r, this.metric)));
-  readonly timePlot = $derived(
-    frontierOf(
-      this.rows,
-      (r) => r.secondsPerEpoch,
-      (r) => accuracyOf(r, this.metric),
-    ),
-  );
+  readonly sets = $derived(this.result?.sets ?? []);
+  readonly groups = $derived(this.result?.groups ?? []);
+  /** A tolerance the service accepts; while the field holds something else the last one stays. */
+  readonly toleranceValid = $derived(Number.isFinite(this.tolerance) && this.tolerance >= 0 && this.tolerance <= 1);
+
+  groupsOf(set: ComparisonSet): RunGroup[] {
+    return this.groups.filter((g) => g.setId === set.id);
+  }
 
   async load(ids: readonly number[]): Promise<void> {
     const seq = ++this.#seq;
@@ -95,9 +79,13 @@ export class CompareState {
       return;
     }
     this.loading = true;
-    const baselineId = this.baselineId !== undefined && ids.includes(this.baselineId) ? this.baselineId : undefined;
+    const options = {
+      metric: this.metric,
+      save: this.save,
+      ...(this.toleranceValid ? { tolerance: this.tolerance } : {}),
+    };
     const [compared, details, samples] = await Promise.all([
-      client['runs.compare']({ ids: [...ids], ...(baselineId !== undefined ? { baselineId } : {}) }),
+      client['runs.compare']({ ids: [...ids], ...options }),
       Promise.all(ids.map((id) => client['runs.get']({ id }))),
       Promise.all(ids.map((id) => client['runs.samples']({ id, maxPoints: 300 }))),
     ]);
@@ -121,4 +109,40 @@ export class CompareState {
     this.epochs = epochs;
     this.samples = sampleMap;
   }
+}
+
+/** A run's headline memory figure, as Compare, the CLI and exports show it. */
+export interface HeadlineMemory {
+  readonly runId: number;
+  readonly bytes: number;
+  readonly kind: MemoryKind;
+}
+
+/** Short name of a headline memory figure's kind, written after the number. */
+export const memoryKindText = (kind: MemoryKind): string => (kind === 'gpu' ? 'GPU' : 'in-step tensors');
+
+/**
+ * The headline memory of runs, read through `runs.compare` so every place shows the figure the
+ * comparison uses (GPU where measured, else the peak in-step tensor memory); runs without a
+ * recorded epoch are absent. Undefined when the service refused (e.g. a run was just deleted).
+ */
+export async function headlineMemories(
+  runIds: readonly number[],
+): Promise<ReadonlyMap<number, HeadlineMemory> | undefined> {
+  const result = runIds.length === 0 ? undefined : await client['runs.compare']({ ids: [...runIds] });
+  if (result && !result.ok) return undefined;
+  // A snapshot: callers replace it, never mutate it, so it needs no reactivity of its own.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  return new Map(
+    (result?.ok ? result.value.rows : []).flatMap((row) =>
+      row.peakMemoryBytes !== null && row.peakMemoryKind !== null
+        ? [[row.runId, { runId: row.runId, bytes: row.peakMemoryBytes, kind: row.peakMemoryKind }] as const]
+        : [],
+    ),
+  );
+}
+
+/** The headline memory of one run (see {@link headlineMemories}). */
+export async function headlineMemoryOf(runId: number): Promise<HeadlineMemory | undefined> {
+  return (await headlineMemories([runId]))?.get(runId);
 }

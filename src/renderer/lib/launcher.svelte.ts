@@ -8,7 +8,12 @@ import type { DatasetReport } from '../../shared/report.js';
 import { FREEZE_PRESETS, formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
 import { DEFAULT_HYP_PRESET, HYP_PRESET_INFO } from '../../shared/hyp.js';
 import type { ServiceError } from '../../shared/result.js';
-import type { BackendName, SweepRequestInput, TrainConfigInput } from '../../shared/train-config.js';
+import {
+  MAX_SEEDS,
+  type BackendName,
+  type SweepRequestInput,
+  type TrainConfigInput,
+} from '../../shared/train-config.js';
 import { client } from './client.js';
 
 /** Built-in model sizes, plus 'weights' (the architecture stored in the weights) and 'yaml'. */
@@ -69,6 +74,8 @@ export class LauncherState {
   readonly sweepFreezes = new SvelteSet<string>(FREEZE_PRESETS.map((p) => p.id));
   sweepCustom = $state(false);
   sweepBothBn = $state(false);
+  /** Runs of each sweep configuration, with seeds seed, seed+1, ... (the sweep's `seeds`). */
+  sweepRepeats = $state(1);
 
   report = $state.raw<DatasetReport | undefined>();
   /** The dataset path the report is for (a report of another path does not count). */
@@ -127,7 +134,12 @@ export class LauncherState {
   });
 
   /** Runs a sweep would queue. */
-  readonly sweepCount = $derived(this.sweepSpecs.length * (this.sweepBothBn ? 2 : 1));
+  readonly repeatsValid = $derived(
+    Number.isInteger(this.sweepRepeats) && this.sweepRepeats >= 1 && this.sweepRepeats <= MAX_SEEDS,
+  );
+  readonly sweepCount = $derived(
+    this.sweepSpecs.length * (this.sweepBothBn ? 2 : 1) * (this.repeatsValid ? this.sweepRepeats : 1),
+  );
 
   /** Re-checks the dataset shortly after the path stops changing. */
   dataChanged(): void {
@@ -184,11 +196,12 @@ export class LauncherState {
   }
 
   async sweep(): Promise<boolean> {
-    if (this.blocker || this.sweepSpecs.length === 0) return false;
+    if (this.blocker || this.sweepSpecs.length === 0 || !this.repeatsValid) return false;
     const request: SweepRequestInput = {
       ...this.#common(),
       freezes: this.sweepSpecs,
       ...(this.sweepBothBn ? { bnPolicies: ['update', 'freeze'] as ('update' | 'freeze')[] } : {}),
+      ...(this.sweepRepeats > 1 ? { seeds: this.sweepRepeats } : {}),
     };
     return this.#submit(async () => {
       const result = await client['sweeps.start'](request);

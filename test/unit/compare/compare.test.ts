@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compareGroups,
   comparisonCsv,
   comparisonRow,
+  configOf,
   csvField,
+  differingFields,
   formatModuleRanges,
   freezeLabel,
+  groupsCsv,
   paretoFrontier,
   paretoSet,
-  recommend,
+  recommendationRule,
+  statsOf,
+  tQuantile975,
 } from '../../../src/shared/compare.js';
 import type { ComparisonRow, EpochRecord, RunRecord } from '../../../src/shared/runs.js';
 
@@ -116,6 +122,18 @@ function row(over: Partial<ComparisonRow> & { runId: number }): ComparisonRow {
     secondsPerEpoch: null,
     trainableParams: null,
     totalParams: null,
+    seed: 0,
+    datasetPath: '/data/demo/data.yaml',
+    datasetFingerprint: 'd'.repeat(64),
+    weightsPath: '/w/demo.safetensors',
+    weightsSha256: 'w'.repeat(64),
+    imgSize: 320,
+    batch: 16,
+    epochs: 10,
+    hypName: 'scratch-low',
+    hypSha256: null,
+    backend: null,
+    bnPolicy: 'update',
     ...over,
   };
 }
@@ -140,69 +158,233 @@ const frozen = (
     ...over,
   });
 
-describe('recommend', () => {
-  const base = row({ runId: 1, name: 'unfrozen', bestMap50_95: 0.4, peakTensorBytes: 1000, secondsPerEpoch: 100 });
+describe('statsOf', () => {
+  it('mean, sample sd, range and the Student-t 95% interval of the finite values', () => {
+    const s = statsOf([0.4, null, 0.44, 0.42, Number.NaN])!;
+    expect(s.n).toBe(3);
+    expect(s.mean).toBeCloseTo(0.42, 12);
+    expect(s.sd).toBeCloseTo(0.02, 12);
+    expect([s.min, s.max]).toEqual([0.4, 0.44]);
+    const half = (4.303 * 0.02) / Math.sqrt(3);
+    expect(s.ci95![0]).toBeCloseTo(0.42 - half, 12);
+    expect(s.ci95![1]).toBeCloseTo(0.42 + half, 12);
+  });
 
-  it('picks the frontier run with the best score and says what it costs and saves', () => {
+  it('one value has no sd and no interval; no values give null', () => {
+    expect(statsOf([0.3])).toEqual({ n: 1, mean: 0.3, sd: null, min: 0.3, max: 0.3, ci95: null });
+    expect(statsOf([null, Number.POSITIVE_INFINITY])).toBeNull();
+  });
+
+  it('t quantiles: the table, then the expansion (2.042 at 30, towards 1.96)', () => {
+    expect(tQuantile975(1)).toBe(12.706);
+    expect(tQuantile975(30)).toBe(2.042);
+    expect(tQuantile975(40)).toBeCloseTo(2.021, 3);
+    expect(tQuantile975(1000)).toBeCloseTo(1.962, 3);
+  });
+});
+
+/** A completed run of a preset with one seed's figures. */
+const seedRow = (
+  runId: number,
+  label: string,
+  seed: number,
+  acc: number,
+  mem: number,
+  sec: number,
+  over: Partial<ComparisonRow> = {},
+) => frozen(runId, label, acc, mem, sec, { seed, bestMap50: acc + 0.2, ...over });
+
+describe('comparable sets and groups of repeats', () => {
+  it('groups by config, then by freeze and BN policy; seeds of one configuration form one group', () => {
+    const coco = { datasetPath: '/data/coco128.yaml', datasetFingerprint: 'c'.repeat(64) };
     const rows = [
-      base,
-      frozen(2, 'backbone', 0.389, 650, 58), // score 0.385 - 0.0275 = 0.3575
-      frozen(3, 'all but Detect', 0.25, 400, 40), // 0.6 - 0.375 = 0.225
-      frozen(4, 'modules 0-4', 0.38, 700, 70), // dominated by run 2 (score would be 0.25)
+      seedRow(1, 'none', 0, 0.4, 1000, 100),
+      seedRow(2, 'backbone', 0, 0.39, 600, 60),
+      seedRow(3, 'none', 0, 0.2, 3000, 300, coco),
+      seedRow(4, 'none', 1, 0.42, 1000, 110),
+      seedRow(5, 'backbone', 0, 0.38, 600, 60, { bnPolicy: 'freeze' }),
+      seedRow(6, 'backbone', 1, 0.37, 600, 62),
+      seedRow(7, 'backbone', 2, 0.9, 600, 60, { status: 'cancelled' }),
     ];
-    const rec = recommend(rows);
-    expect(rec.runId).toBe(2);
-    expect(rec.baselineId).toBe(1);
-    expect(rec.line).toBe(
-      "backbone frozen: -0.011 mAP50-95 for -35% memory and -42% time per epoch (vs run 1 'unfrozen', tensor memory)",
+    const c = compareGroups(rows);
+    expect(c.differingFields).toEqual(['dataset']);
+    expect(c.sets.map((s) => s.runIds)).toEqual([[1, 2, 4, 5, 6, 7], [3]]);
+    expect(c.sets.map((s) => s.label)).toEqual([`data.yaml (dddddddd)`, `coco128.yaml (cccccccc)`]);
+    expect(c.groups.map((g) => [g.id, g.setId, g.label, g.runIds, g.n, g.seeds])).toEqual([
+      [1, 1, 'none', [1, 4], 2, [0, 1]],
+      // The cancelled run belongs to the group but not to its statistics.
+      [2, 1, 'backbone', [2, 6, 7], 2, [0, 1]],
+      [3, 1, 'backbone, BN frozen', [5], 1, [0]],
+      [4, 2, 'none', [3], 1, [0]],
+    ]);
+    const none = c.groups[0]!;
+    expect(none.mean.bestMap50_95).toBeCloseTo(0.41, 12);
+    expect(none.sd.bestMap50_95).toBeCloseTo(Math.sqrt(0.0002), 12);
+    expect(none.mean.bestMap50).toBeCloseTo(0.61, 12);
+    expect(none.mean.secondsPerEpoch).toBe(105);
+    expect(none.mean.memoryBytes).toBe(1000);
+    expect(none.memoryKind).toBe('tensor');
+    // Frontiers never cross sets: set 2's only group is not on set 1's frontier.
+    expect(c.sets[0]!.memoryFrontier).not.toContain(4);
+    expect(c.sets[1]!.memoryFrontier).toEqual([4]);
+    expect(c.sets[0]!.maxSeeds).toBe(2);
+    // Two sets: the top-level recommendation says so and points at each set's own.
+    expect(c.recommendation.groupId).toBeNull();
+    expect(c.recommendation.line).toMatch(/^These runs form 2 sets .*differ in dataset\)/);
+    expect(c.sets.map((s) => s.recommendation.setId)).toEqual([1, 2]);
+  });
+
+  it('memory: GPU only when every run of the set measured it, else tensor bytes', () => {
+    const gpu = (runId: number, g: number | null, t: number | null) =>
+      seedRow(runId, `f${runId}`, 0, 0.4, 0, 10, { peakGpuMemBytes: g, peakTensorBytes: t });
+    expect(compareGroups([gpu(1, 900, 100), gpu(2, 800, 90)]).groups.map((g) => g.mean.memoryBytes)).toEqual([
+      900, 800,
+    ]);
+    const mixed = compareGroups([gpu(1, 900, 100), gpu(2, null, 90), gpu(3, null, null)]);
+    expect(mixed.sets[0]!.memoryKind).toBe('tensor');
+    expect(mixed.groups.map((g) => g.mean.memoryBytes)).toEqual([100, 90, null]);
+  });
+
+  it('keys: dataset hash (else path), weights hash (with the model when transferred), hyp file hash, backend', () => {
+    const base = row({ runId: 1 });
+    const key = (over: Partial<ComparisonRow>) => configOf({ ...base, ...over });
+    expect(key({ datasetPath: '/moved/data.yaml' }).dataset.key).toBe(key({}).dataset.key);
+    expect(key({ datasetFingerprint: null }).dataset.key).toBe('path:/data/demo/data.yaml');
+    expect(key({ model: 'demo.safetensors' }).weights.key).toBe('w'.repeat(64));
+    expect(key({ model: 'yolov5s' }).weights.key).toBe(`yolov5s|${'w'.repeat(64)}`);
+    expect(key({ weightsSha256: null, weightsPath: null, model: 'yolov5n' }).weights.key).toBe('model:yolov5n');
+    expect(key({ hypName: '/h/hyp.yaml', hypSha256: 'a'.repeat(64) }).hyp.key).not.toBe(
+      key({ hypName: '/h/hyp.yaml', hypSha256: 'b'.repeat(64) }).hyp.key,
     );
-    expect(rec.deltaMap50_95).toBeCloseTo(-0.011, 12);
-    expect(rec.memoryChange).toBeCloseTo(-0.35, 12);
-    expect(rec.timeChange).toBeCloseTo(-0.42, 12);
-    expect(rec.score).toBeCloseTo(0.3575, 12);
-    // Without run 2, run 4 is on the frontier and scores 0.3 - 0.05 = 0.25, above run 3's 0.225.
-    const rest = recommend(rows.filter((r) => r.runId !== 2));
-    expect(rest.runId).toBe(4);
-    expect(rest.score).toBeCloseTo(0.25, 12);
+    expect(key({ backend: 'wasm' }).backend.key).not.toBe(key({}).backend.key);
+    const rows = [base, row({ runId: 2, imgSize: 640, backend: 'wasm', seed: 5, freezeSpec: 'backbone' })];
+    expect(differingFields(rows)).toEqual(['imgSize', 'backend']);
   });
+});
 
-  it('can pick a run that is second-best on both resources', () => {
-    const rows = [base, frozen(2, 'a', 0.4, 100, 100), frozen(3, 'b', 0.4, 1000, 10), frozen(4, 'c', 0.39, 200, 20)];
-    expect(recommend(rows).runId).toBe(4); // 0.8 - 0.025 beats 0.45 and 0.45
-  });
+describe('the recommendation', () => {
+  // One seed each: none, backbone, all but Detect.
+  const single = [
+    seedRow(1, 'none', 0, 0.4, 1000, 100),
+    seedRow(2, 'backbone', 0, 0.395, 650, 58),
+    seedRow(3, 'all but Detect', 0, 0.25, 400, 40),
+  ];
+  const rec = (rows: readonly ComparisonRow[], over: Partial<Parameters<typeof compareGroups>[1]> = {}) =>
+    compareGroups(rows, { metric: 'map50_95', tolerance: 0.01, save: 'both', ...over }).recommendation;
 
-  it('reports gains with a plus sign and uses GPU memory when every run has it', () => {
-    const gpuBase = { ...base, peakGpuMemBytes: 2000 };
-    const better = frozen(2, 'backbone', 0.404, 650, 80, { peakGpuMemBytes: 1500 });
-    const rec = recommend([gpuBase, better]);
-    expect(rec.memoryKind).toBe('gpu');
-    expect(rec.line).toBe(
-      "backbone frozen: +0.004 mAP50-95 for -25% memory and -20% time per epoch (vs run 1 'unfrozen', GPU memory)",
+  it('is the cheapest group within the tolerance of the best, and says when one seed cannot tell them apart', () => {
+    const r = rec(single);
+    expect(r.groupId).toBe(2);
+    expect(r.bestGroupId).toBe(1);
+    expect(r.delta).toBeCloseTo(-0.005, 12);
+    expect(r.memoryChange).toBeCloseTo(-0.35, 12);
+    expect(r.timeChange).toBeCloseTo(-0.42, 12);
+    expect(r.line).toBe(
+      'backbone: -0.005 mAP50-95 against none (mean 0.395, 1 seed vs 0.400, 1 seed; at most 0.010 allowed) ' +
+        'for -35% tensor memory and -42% time per epoch.',
     );
-    // One run without a GPU figure: everything falls back to tensor bytes.
-    expect(recommend([gpuBase, better, frozen(3, 'x', 0.1, 999, 99)]).memoryKind).toBe('tensor');
+    expect(r.noise).toBe('backbone, none and all but Detect cannot be told apart with 1 seed; add repeats.');
+    expect(r.indistinguishable).toEqual([1, 3]);
+    expect(r.rule).toBe(recommendationRule({ metric: 'map50_95', tolerance: 0.01, save: 'both' }));
   });
 
-  it('recommends nothing when no run beats the baseline, or when there is no baseline', () => {
-    const worse = frozen(2, 'backbone', 0.2, 950, 95); // 0.05 - 0.5 < 0
-    const none = recommend([base, worse]);
-    expect(none.runId).toBeNull();
-    expect(none.baselineId).toBe(1);
-    expect(none.line).toMatch(/^No frozen run beats training everything .*keep run 1\.$/);
-    expect(recommend([worse]).line).toMatch(/^No completed run with nothing frozen/);
-    expect(recommend([base, worse], 42).line).toBe('Run 42 is not among the compared runs.');
-    // An explicit baseline is used even when it is frozen.
-    expect(recommend([base, worse], 2)).toMatchObject({ runId: 1, baselineId: 2 });
+  it('follows the tolerance: none at 0, all but Detect at 0.2; the bound itself is within', () => {
+    expect(rec(single, { tolerance: 0 }).groupId).toBe(1);
+    expect(rec(single, { tolerance: 0 }).line).toMatch(/^none: the most accurate .* no other group is within 0\.000/);
+    expect(rec(single, { tolerance: 0.2 }).groupId).toBe(3);
+    expect(rec(single, { tolerance: 0.15 }).groupId).toBe(3); // 0.40 - 0.25 is exactly 0.15
+    expect(rec(single, { tolerance: 0.149 }).groupId).toBe(2);
+    expect(rec(single, { tolerance: 0.0125 }).rule).toContain('at most 0.0125 below');
   });
 
-  it('ignores runs that did not complete, and picks the best unfrozen run as baseline', () => {
+  it('follows what to save: memory, time, or both relative to the most accurate group', () => {
     const rows = [
-      base,
-      row({ runId: 5, name: 'unfrozen 2', bestMap50_95: 0.41, peakTensorBytes: 1000, secondsPerEpoch: 100 }),
-      frozen(6, 'backbone', 0.9, 10, 1, { status: 'failed' }),
-      frozen(7, 'backbone', 0.39, 500, 50),
+      seedRow(1, 'none', 0, 0.4, 1000, 100),
+      seedRow(2, 'a', 0, 0.399, 500, 90),
+      seedRow(3, 'b', 0, 0.398, 900, 40),
     ];
-    expect(recommend(rows)).toMatchObject({ runId: 7, baselineId: 5 });
+    expect(rec(rows, { save: 'memory' }).groupId).toBe(2);
+    expect(rec(rows, { save: 'time' }).groupId).toBe(3);
+    expect(rec(rows, { save: 'both' }).groupId).toBe(3); // (0.9 + 0.4) / 2 < (0.5 + 0.9) / 2
+    expect(rec(rows, { save: 'memory' }).line).toMatch(/for -50% tensor memory\.$/);
+    expect(rec(rows, { save: 'time' }).line).toMatch(/for -60% time per epoch\.$/);
+  });
+
+  it('ties: equal cost goes to the more accurate group, then to the lower group id', () => {
+    const rows = [
+      seedRow(1, 'none', 0, 0.4, 1000, 100),
+      seedRow(2, 'a', 0, 0.395, 500, 50),
+      seedRow(3, 'b', 0, 0.398, 500, 50),
+      seedRow(4, 'c', 0, 0.398, 500, 50),
+    ];
+    expect(rec(rows).groupId).toBe(3);
+    // Equal accuracy at the top: the best is the lower id, and it is the cheaper here too.
+    const tied = [seedRow(1, 'x', 0, 0.4, 100, 10), seedRow(2, 'y', 0, 0.4, 100, 10)];
+    expect(rec(tied)).toMatchObject({ groupId: 1, bestGroupId: 1 });
+  });
+
+  it('with repeats: mean ± sd in the line, told apart or not by the 95% intervals', () => {
+    const three = (id: number, label: string, accs: number[], mem: number, sec: number) =>
+      accs.map((a, i) => seedRow(id + i, label, i, a, mem, sec));
+    const apart = [
+      ...three(1, 'none', [0.4, 0.41, 0.42], 1000, 100),
+      ...three(4, 'backbone', [0.3, 0.31, 0.32], 600, 60),
+    ];
+    const r = rec(apart);
+    expect(r.groupId).toBe(1);
+    expect(r.line).toBe(
+      'none: the most accurate (mean mAP50-95 0.410 ± 0.010, 3 seeds); no other group is within 0.010 of it.',
+    );
+    expect(r.noise).toBe(
+      'none differs in mAP50-95 from every other group beyond noise (95% intervals do not overlap).',
+    );
+    expect(r.indistinguishable).toEqual([]);
+
+    const close = [
+      ...three(1, 'none', [0.4, 0.41, 0.42], 1000, 100),
+      ...three(4, 'backbone', [0.395, 0.405, 0.415], 600, 60),
+    ];
+    const c = rec(close);
+    expect(c.groupId).toBe(2);
+    expect(c.noise).toBe(
+      'backbone and none cannot be told apart: their 95% intervals of mAP50-95 overlap (3 seeds); add repeats to separate them.',
+    );
+  });
+
+  it('the metric applies to everything: best, tolerance, line and frontier', () => {
+    // By mAP50 the backbone run is best; by mAP50-95 it is none.
+    const rows = [
+      seedRow(1, 'none', 0, 0.4, 1000, 100, { bestMap50: 0.6 }),
+      seedRow(2, 'backbone', 0, 0.3, 1200, 120, { bestMap50: 0.7 }),
+    ];
+    const by50 = compareGroups(rows, { metric: 'map50', tolerance: 0.01, save: 'both' });
+    expect(by50.recommendation).toMatchObject({ groupId: 2, bestGroupId: 2, metric: 'map50' });
+    expect(by50.recommendation.line).toContain('mean mAP50 0.700');
+    expect(by50.recommendation.rule).toContain('mean best mAP50 is');
+    expect(by50.sets[0]!.memoryFrontier).toEqual([1, 2]);
+    const by95 = compareGroups(rows);
+    expect(by95.recommendation).toMatchObject({ groupId: 1, metric: 'map50_95' });
+    expect(by95.sets[0]!.memoryFrontier).toEqual([1]);
+  });
+
+  it('without the cost figure, accuracy alone decides, and the line says so', () => {
+    const rows = [seedRow(1, 'none', 0, 0.4, 1000, 100), seedRow(2, 'backbone', 0, 0.395, 600, 60)].map((r) => ({
+      ...r,
+      peakTensorBytes: null,
+    }));
+    const r = rec(rows, { save: 'memory' });
+    expect(r.groupId).toBe(1);
+    expect(r.line).toBe(
+      'none: the most accurate (mean mAP50-95 0.400, 1 seed); no memory figure was recorded, so accuracy alone decides.',
+    );
+    expect(rec(rows, { save: 'time' }).groupId).toBe(2);
+  });
+
+  it('nothing to recommend without a completed, validated run', () => {
+    const r = rec([seedRow(1, 'none', 0, 0.4, 1000, 100, { status: 'running' })]);
+    expect(r.groupId).toBeNull();
+    expect(r.line).toBe('No completed run with a validated mAP50-95 to recommend from.');
+    expect(r.noise).toBeNull();
   });
 });
 
@@ -368,5 +550,28 @@ describe('CSV', () => {
     expect(first?.[col('secondsPerEpoch')]).toBe('12.25');
     expect(second?.[col('bestMap50_95')]).toBe('');
     expect(first).toHaveLength(header!.length);
+  });
+
+  it('the grouped CSV: one line per group with n, mean, sd, the recommendation and its rule', () => {
+    const c = compareGroups([
+      seedRow(1, 'none', 0, 0.4, 1000, 100),
+      seedRow(2, 'none', 1, 0.42, 1000, 100),
+      seedRow(3, 'backbone, "x"', 0, 0.405, 600, 60),
+    ]);
+    const [header, none, backbone, ...rest] = parseCsv(groupsCsv(c));
+    expect(rest).toEqual([]);
+    const col = (name: string) => header!.indexOf(name);
+    expect(none![col('runIds')]).toBe('1 2');
+    expect(none![col('n')]).toBe('2');
+    expect(Number(none![col('bestMap50_95_mean')])).toBeCloseTo(0.41, 12);
+    expect(Number(none![col('bestMap50_95_sd')])).toBeCloseTo(Math.sqrt(0.0002), 12);
+    expect(backbone![col('bestMap50_95_sd')]).toBe('');
+    expect(backbone![col('label')]).toBe('backbone, "x"');
+    expect([none![col('recommended')], backbone![col('recommended')]]).toEqual(['no', 'yes']);
+    expect(backbone![col('rule')]).toBe(c.recommendation.rule);
+    expect(backbone![col('dataset')]).toBe('data.yaml (dddddddd)');
+    // The per-run CSV names each run's set and group.
+    const [h2, ...runs] = parseCsv(comparisonCsv([row({ runId: 3 })], c));
+    expect(runs[0]![h2!.indexOf('group')]).toBe('2');
   });
 });

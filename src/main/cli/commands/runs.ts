@@ -1,7 +1,19 @@
 import path from 'node:path';
+import {
+  CONFIG_FIELD_LABELS,
+  CONFIG_FIELDS,
+  DEFAULT_RECOMMEND_OPTIONS,
+  joinNames,
+  meanSdText,
+  metricName,
+  recommendationRule,
+  type GroupMetric,
+  type RunGroup,
+} from '../../../shared/compare.js';
 import type { ComparisonResult } from '../../../shared/contract.js';
 import { bytes } from '../../../shared/format.js';
 import type { RunSummary } from '../../../shared/runs.js';
+import { summaryFromOne } from '../../service/handlers/export.js';
 import { UsageError, intOption, type CliCommand, type CliIO } from '../cli.js';
 import { exitCodeFor, followRuns } from '../follow.js';
 import { table } from '../format.js';
@@ -41,48 +53,76 @@ export function formatRuns(runs: readonly RunSummary[]): string {
   );
 }
 
+const meanSd = (g: RunGroup, m: GroupMetric, show: (v: number) => string): string =>
+  meanSdText(g, m, show).replace('–', '-');
+
 export function formatComparison(c: ComparisonResult): string {
-  const onFront = (id: number) =>
-    [c.memoryFrontier.includes(id) ? 'M' : '', c.timeFrontier.includes(id) ? 'T' : ''].join('');
-  const rows = c.rows.map((r) => [
-    String(r.runId),
-    r.freezeLabel,
-    r.trainableParams === null ? '-' : r.trainableParams.toLocaleString('en-US'),
-    f3(r.finalMap50),
-    f3(r.finalMap50_95),
-    f3(r.bestMap50),
-    f3(r.bestMap50_95),
-    r.peakMemoryBytes === null ? '-' : `${bytes(r.peakMemoryBytes)} (${r.peakMemoryKind})`,
-    r.secondsPerEpoch === null ? '-' : r.secondsPerEpoch.toFixed(1),
-    onFront(r.runId),
-  ]);
-  return [
-    table(
-      [
-        'run',
-        'frozen',
-        'trainable',
-        'mAP50',
-        'mAP50-95',
-        'best mAP50',
-        'best mAP50-95',
-        'peak memory',
-        's/epoch',
-        'frontier',
-      ],
-      rows,
-      'rlrrrrrrrl',
-    ),
-    '',
-    'frontier: M = accuracy vs memory, T = accuracy vs time per epoch (best mAP50-95).',
-    c.recommendation.line,
-  ].join('\n');
+  const out: string[] = [];
+  const rec = c.recommendation;
+  if (c.sets.length > 1) {
+    out.push(rec.line, '');
+  }
+  for (const set of c.sets) {
+    const groups = c.groups.filter((g) => g.setId === set.id);
+    const onFront = (id: number) =>
+      [set.memoryFrontier.includes(id) ? 'M' : '', set.timeFrontier.includes(id) ? 'T' : ''].join('');
+    const memoryTitle = `peak ${set.memoryKind === 'gpu' ? 'GPU' : 'tensor'} memory`;
+    out.push(
+      c.sets.length > 1 ? `Set ${set.id} of ${c.sets.length}: ${set.label}` : `Runs of ${set.label}`,
+      ...(c.sets.length > 1
+        ? [`  ${CONFIG_FIELDS.map((f) => `${CONFIG_FIELD_LABELS[f]}: ${set.config[f]}`).join('; ')}`]
+        : []),
+      table(
+        [
+          'group',
+          'frozen',
+          'runs',
+          'n',
+          'trainable',
+          'best mAP50',
+          'best mAP50-95',
+          memoryTitle,
+          's/epoch',
+          'frontier',
+        ],
+        groups.map((g) => [
+          `${g.id}${g.id === set.recommendation.groupId ? '*' : ''}`,
+          g.label,
+          g.runIds.join(','),
+          String(g.n),
+          g.trainableParams === null ? '-' : g.trainableParams.toLocaleString('en-US'),
+          meanSd(g, 'bestMap50', (v) => v.toFixed(3)),
+          meanSd(g, 'bestMap50_95', (v) => v.toFixed(3)),
+          meanSd(g, 'memoryBytes', bytes),
+          meanSd(g, 'secondsPerEpoch', (v) => v.toFixed(1)),
+          onFront(g.id),
+        ]),
+        'rllrrrrrrl',
+      ),
+      `Recommendation (* above): ${set.recommendation.line}`,
+      ...(set.recommendation.noise ? [`Noise: ${set.recommendation.noise}`] : []),
+      ...(set.maxSeeds <= 1
+        ? ['One seed per configuration: differences of a few hundredths of mAP can be seed noise (sweep --seeds K).']
+        : []),
+      '',
+    );
+  }
+  out.push(
+    `frontier: M = ${metricName(rec.metric)} vs memory, T = vs time per epoch (group means, within each set). ` +
+      'Memory: GPU memory where measured, else the peak in-step tensor memory.',
+    `Rule: ${rec.rule}`,
+  );
+  return out.join('\n');
 }
 
 export const runsCommand: CliCommand = {
   name: 'runs',
   summary: 'List recorded runs with their status and best metrics.',
-  help: 'Usage: freezelab runs [--sweep ID] [--limit N] [--db FILE] [--json]',
+  help: [
+    'Usage: freezelab runs [--sweep ID] [--limit N] [--db FILE] [--json]',
+    '',
+    'Epochs count from 1 in the table and in --json (lastEpochDone is the number of epochs done).',
+  ].join('\n'),
   options: { sweep: { type: 'string' }, limit: { type: 'string' } },
   async run(values, _positionals, io) {
     const service = serviceFor('cli', values, { runJobs: false });
@@ -93,24 +133,83 @@ export const runsCommand: CliCommand = {
     });
     await service.close();
     if (!result.ok) return fail('runs', result.error, io);
-    io.out(values.json ? `${JSON.stringify(result.value, null, 2)}\n` : `${formatRuns(result.value)}\n`);
+    // JSON counts epochs from 1, as the table above and run exports do (the store counts from 0).
+    io.out(
+      values.json ? `${JSON.stringify(result.value.map(summaryFromOne), null, 2)}\n` : `${formatRuns(result.value)}\n`,
+    );
     return 0;
   },
 };
 
+/** Words of `text` in lines of at most `width` characters, for help text. */
+function wrap(text: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
 export const compareCommand: CliCommand = {
   name: 'compare',
-  summary: 'Compare runs: accuracy against peak memory and time per epoch, Pareto frontiers, a recommendation.',
-  help: 'Usage: freezelab compare ID... [--baseline ID] [--db FILE] [--json | --csv]',
-  options: { baseline: { type: 'string' }, csv: { type: 'boolean' } },
+  summary:
+    'Compare runs: groups of repeats (mean ± sd) within comparable sets, frontiers, a recommendation by a stated rule.',
+  help: [
+    'Usage: freezelab compare ID... [--metric map50-95|map50] [--tolerance T] [--save memory|time|both]',
+    '                         [--db FILE] [--json | --csv | --groups-csv]',
+    '',
+    ...wrap(
+      `Runs compare only when they match in ${joinNames(CONFIG_FIELDS.map((f) => CONFIG_FIELD_LABELS[f]))}; ` +
+        'other runs form separate sets, each with its own frontier and recommendation. Runs of one ' +
+        'configuration with different seeds form a group (mean ± sd, 95% interval).',
+    ),
+    '',
+    `  --metric M       accuracy metric for everything below (default ${metricName(DEFAULT_RECOMMEND_OPTIONS.metric)})`,
+    `  --tolerance T    accuracy you accept to lose against the best group (default ${DEFAULT_RECOMMEND_OPTIONS.tolerance})`,
+    `  --save WHAT      what freezing should save: memory, time or both (default ${DEFAULT_RECOMMEND_OPTIONS.save})`,
+    '  --csv            one line per run, with its set and group',
+    '  --groups-csv     one line per group: n, mean, sd, range, 95% interval, recommendation, rule',
+    '  --json           sets, groups (runIds, n, mean, sd, ...), rows, the recommendation and its rule',
+    '',
+    ...wrap(`Rule (with the defaults): ${recommendationRule(DEFAULT_RECOMMEND_OPTIONS)}`),
+  ].join('\n'),
+  options: {
+    metric: { type: 'string' },
+    tolerance: { type: 'string' },
+    save: { type: 'string' },
+    csv: { type: 'boolean' },
+    'groups-csv': { type: 'boolean' },
+  },
   allowPositionals: true,
   async run(values, positionals, io) {
+    const metric = values.metric === undefined ? undefined : String(values.metric).replace('-', '_');
+    if (metric !== undefined && metric !== 'map50_95' && metric !== 'map50') {
+      throw new UsageError(`--metric takes map50-95 or map50, got '${String(values.metric)}'.`);
+    }
+    const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
+    if (tolerance !== undefined && !(Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 1)) {
+      throw new UsageError(`--tolerance takes a number from 0 to 1 (e.g. 0.01), got '${String(values.tolerance)}'.`);
+    }
+    const save = values.save;
+    if (save !== undefined && save !== 'memory' && save !== 'time' && save !== 'both') {
+      throw new UsageError(`--save takes memory, time or both, got '${String(save)}'.`);
+    }
+    const runIds = ids(positionals);
     const service = serviceFor('cli', values, { runJobs: false });
-    const baselineId = values.baseline === undefined ? undefined : intOption(values, 'baseline', 1, 1);
-    const result = await service.call('runs.compare', { ids: ids(positionals), ...(baselineId ? { baselineId } : {}) });
+    const result = await service.call('runs.compare', {
+      ids: runIds,
+      ...(metric !== undefined ? { metric } : {}),
+      ...(tolerance !== undefined ? { tolerance } : {}),
+      ...(save !== undefined ? { save } : {}),
+    });
     await service.close();
     if (!result.ok) return fail('compare', result.error, io);
     if (values.csv) io.out(result.value.csv);
+    else if (values['groups-csv']) io.out(result.value.groupsCsv);
     else if (values.json) io.out(`${JSON.stringify(result.value, null, 2)}\n`);
     else io.out(`${formatComparison(result.value)}\n`);
     return 0;
@@ -140,7 +239,11 @@ export const resumeCommand: CliCommand = {
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export a run: its checkpoints (best, last), metrics per epoch (CSV and JSON) and its config.',
-  help: 'Usage: freezelab export ID [--out DIR] [--db FILE]   (default DIR: ./freezelab-run-ID)',
+  help: [
+    'Usage: freezelab export ID [--out DIR] [--db FILE]   (default DIR: ./freezelab-run-ID)',
+    '',
+    'Writes best and last checkpoints, epochs.csv and run.json; epochs count from 1 in both.',
+  ].join('\n'),
   options: { out: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals, io) {

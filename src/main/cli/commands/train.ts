@@ -1,10 +1,12 @@
 import { parseFreezeSpec } from '../../../shared/freeze.js';
 import type { RunDetail } from '../../../shared/runs.js';
-import { UsageError, type CliCommand, type CliIO, type CliValues } from '../cli.js';
+import { MAX_SEEDS } from '../../../shared/train-config.js';
+import { UsageError, intOption, type CliCommand, type CliIO, type CliValues } from '../cli.js';
 import { exitCodeFor, followRuns } from '../follow.js';
 import { formatComparison } from './runs.js';
 import { serviceFor } from '../service-factory.js';
-import { trainInput, trainOptionHelp, trainOptionSpec } from '../train-options.js';
+import { confirmUntrainedFreeze, trainInput, trainOptionHelp, trainOptionSpec } from '../train-options.js';
+import { detailFromOne } from '../../service/handlers/export.js';
 import type { Service } from '../../service/service.js';
 
 async function finish(service: Service, runIds: readonly number[], values: CliValues, io: CliIO): Promise<number> {
@@ -13,7 +15,8 @@ async function finish(service: Service, runIds: readonly number[], values: CliVa
     const details: RunDetail[] = [];
     for (const id of runIds) {
       const r = await service.call('runs.get', { id });
-      if (r.ok) details.push(r.value);
+      // Epochs counted from 1, as in the progress lines and run.json (the store counts from 0).
+      if (r.ok) details.push(detailFromOne(r.value));
     }
     io.out(`${JSON.stringify(runIds.length === 1 ? details[0] : details, null, 2)}\n`);
   }
@@ -33,7 +36,7 @@ export const trainCommand: CliCommand = {
     'Usage: freezelab train --weights W | --model M --data D [--img 320] [--batch 16] [--epochs 3]',
     '                       [--freeze SPEC] [--hyp NAME|FILE] [--bn-frozen update|freeze]',
     '                       [--backend NAME] [--seed S] [--cache] [--workers N] [--noautoanchor]',
-    '                       [--name TEXT]',
+    '                       [--freeze-untrained] [--name TEXT]',
     '                       [--db FILE] [--json]',
     '',
     trainOptionHelp,
@@ -52,6 +55,7 @@ export const trainCommand: CliCommand = {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
+    confirmUntrainedFreeze(values, input.model ? [input.model] : [], [freeze]);
     const service = serviceFor('cli', values);
     const started = await service.call('runs.start', { ...input, freeze });
     if (!started.ok) {
@@ -76,19 +80,21 @@ export const sweepCommand: CliCommand = {
   summary: 'Queue and run one training run per freeze spec (x BN policy x model), all else equal, then compare.',
   help: [
     'Usage: freezelab sweep --freeze none,backbone,all-but-detect --data D (--weights W | --model M)',
-    '                       [--bn-frozen update,freeze] [--models n,s] [training options] [--json]',
+    '                       [--bn-frozen update,freeze] [--models n,s] [--seeds K] [training options] [--json]',
     '',
     '  --freeze LIST    comma-separated freeze specs; use ; between specs that contain commas',
     "                   (e.g. '0,1,2;backbone')",
     '  --bn-frozen LIST update (YOLOv5, default), freeze, or both (one run per policy)',
     '  --models LIST    several model sizes or YAMLs (each with --weights transferred when given)',
+    `  --seeds K        repeats: K runs of each configuration, seeds S..S+K-1 (default 1; up to ${MAX_SEEDS});`,
+    '                   the comparison then shows mean ± sd and tells differences from seed noise',
     // The single-run --bn-frozen line would contradict the list form above.
     trainOptionHelp
       .split('\n')
       .filter((line) => !line.trimStart().startsWith('--bn-frozen'))
       .join('\n'),
   ].join('\n'),
-  options: { ...trainOptionSpec, freeze: { type: 'string' }, models: { type: 'string' } },
+  options: { ...trainOptionSpec, freeze: { type: 'string' }, models: { type: 'string' }, seeds: { type: 'string' } },
   async run(values, _positionals, io) {
     const freezes = values.freeze?.toString().includes(';')
       ? values.freeze
@@ -110,17 +116,20 @@ export const sweepCommand: CliCommand = {
     if (bn?.some((b) => b !== 'update' && b !== 'freeze'))
       throw new UsageError('--bn-frozen takes update, freeze or both.');
     const models = list(values.models);
+    const seeds = intOption(values, 'seeds', 1, 1, MAX_SEEDS);
     const { bnFrozen: _single, ...input } = trainInput({
       ...values,
       'bn-frozen': undefined,
       ...(models && !values.model ? { model: models[0] } : {}),
     });
+    confirmUntrainedFreeze(values, [...(input.model ? [input.model] : []), ...(models ?? [])], freezes);
     const service = serviceFor('cli', values);
     const started = await service.call('sweeps.start', {
       ...input,
       freezes,
       ...(bn ? { bnPolicies: bn as ('update' | 'freeze')[] } : {}),
       ...(models ? { models } : {}),
+      ...(seeds > 1 ? { seeds } : {}),
     });
     if (!started.ok) {
       await service.close();

@@ -1,9 +1,16 @@
 /** Runs, sweeps and comparisons: queue, inspect, cancel, resume, delete, compare. */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { comparisonCsv, paretoFrontier, recommend } from '../../../shared/compare.js';
-import type { Handlers } from '../../../shared/contract.js';
+import {
+  comparisonCsv,
+  compareGroups,
+  DEFAULT_RECOMMEND_OPTIONS,
+  groupsCsv,
+  type RecommendOptions,
+} from '../../../shared/compare.js';
+import type { ComparisonResult, Handlers } from '../../../shared/contract.js';
 import { formatFreezeSpec, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
+import { sha256File } from '../../files.js';
 import { resolveModelSource } from '../../engine/model/source.js';
 import { defaultWorkerCount } from '../../engine/parallel/pool.js';
 import { resolveHyp } from '../../engine/train/hyp.js';
@@ -98,7 +105,9 @@ export const runHandlers: RunHandlers = {
     const db = ctx.store();
     const ids = db.transaction(() => {
       const sweep = createSweep(db, {
-        name: request.name ?? `sweep of ${request.freezes.join(', ')}`,
+        name:
+          request.name ??
+          `sweep of ${request.freezes.join(', ')}${(request.seeds ?? 1) > 1 ? ` x ${request.seeds} seeds` : ''}`,
         config: request,
       });
       return { sweepId: sweep.id, runIds: runs.map((r) => createRun(db, { ...r, sweepId: sweep.id }).id) };
@@ -149,7 +158,7 @@ export const runHandlers: RunHandlers = {
       );
     }
     setRunStatus(db, args.id, 'queued', {
-      reason: run.lastEpochDone >= 0 ? `Resuming after epoch ${run.lastEpochDone}.` : 'Starting again.',
+      reason: run.lastEpochDone >= 0 ? `Resuming after epoch ${run.lastEpochDone + 1}.` : 'Starting again.',
     });
     ctx.events.emit('run.status', { runId: args.id, status: 'queued', reason: null });
     startQueued(ctx);
@@ -168,28 +177,40 @@ export const runHandlers: RunHandlers = {
   },
 
   async 'runs.compare'(args, ctx) {
-    return compareRuns(ctx.store(), args.ids, args.baselineId);
+    const { ids, ...options } = args;
+    return compareRuns(ctx.store(), ids, options);
   },
 };
 
-export function compareRuns(db: Db, ids: readonly number[], baselineId?: number) {
-  const rows = comparisonRows(db, ids);
-  const points = (x: (r: (typeof rows)[number]) => number | null) =>
-    rows.flatMap((r) => {
-      const xv = x(r);
-      return xv === null || r.bestMap50_95 === null ? [] : [{ id: r.runId, x: xv, y: r.bestMap50_95 }];
-    });
+/** sha256 of a hyp file, so runs with the same file name but other contents do not compare. */
+async function hypDigest(hypName: string | null): Promise<string | null> {
+  // Bare names are presets (see resolveHyp); only files have contents to hash.
+  if (hypName === null || !(/\.ya?ml$/i.test(hypName) || /[\\/]/.test(hypName))) return null;
+  // The file as it is now: a file edited after the run can no longer be told from the original.
+  return sha256File(path.resolve(hypName)).catch(() => null);
+}
+
+export async function compareRuns(
+  db: Db,
+  ids: readonly number[],
+  options: RecommendOptions = DEFAULT_RECOMMEND_OPTIONS,
+): Promise<ComparisonResult> {
+  const digests = new Map<string, string | null>();
+  const rows = await Promise.all(
+    comparisonRows(db, ids).map(async (r) => {
+      if (r.hypName !== null && !digests.has(r.hypName)) digests.set(r.hypName, await hypDigest(r.hypName));
+      return { ...r, hypSha256: r.hypName === null ? null : (digests.get(r.hypName) ?? null) };
+    }),
+  );
+  const grouped = compareGroups(rows, options);
+  const runsOf = (groupIds: readonly number[]) =>
+    groupIds.flatMap((id) => grouped.groups.find((g) => g.id === id)?.runIds ?? []);
   return {
     rows,
-    memoryFrontier: paretoFrontier(
-      points((r) => r.peakMemoryBytes),
-      { x: 'min', y: 'max' },
-    ).map((p) => p.id),
-    timeFrontier: paretoFrontier(
-      points((r) => r.secondsPerEpoch),
-      { x: 'min', y: 'max' },
-    ).map((p) => p.id),
-    recommendation: recommend(rows, baselineId),
-    csv: comparisonCsv(rows),
+    ...grouped,
+    memoryFrontier: grouped.sets.flatMap((s) => runsOf(s.memoryFrontier)),
+    timeFrontier: grouped.sets.flatMap((s) => runsOf(s.timeFrontier)),
+    csv: comparisonCsv(rows, grouped),
+    groupsCsv: groupsCsv(grouped),
   };
 }
