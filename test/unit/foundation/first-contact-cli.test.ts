@@ -97,6 +97,14 @@ describe('epochs counted from 1 in exports and the JSON of runs', () => {
     // The best mAP50-95 (0.4) is the second epoch, in the CSV rows and the JSON alike.
     expect(json.epochs.find((e) => e.epoch === json.run.bestEpoch)?.map50_95).toBe(0.4);
     expect(csv[2]).toContain(',0.4,');
+    // The headline memory figure: GPU memory where measured, else the peak in-step tensor bytes.
+    const head = csv[0]!.split(',');
+    for (const line of csv.slice(1)) {
+      const cells = line.split(',');
+      const at = (name: string) => cells[head.indexOf(name)];
+      expect(at('memory_bytes')).toBe(at('peak_gpu_mem_bytes') || at('peak_tensor_bytes'));
+      expect(at('memory_kind')).toBe(at('peak_gpu_mem_bytes') ? 'gpu' : at('peak_tensor_bytes') ? 'tensor' : '');
+    }
     expect(json.run).toMatchObject({ bestEpoch: 2, lastEpochDone: 3, epochs: 3 });
     expect(Object.fromEntries(json.artifacts.map((a) => [a.kind, a.epoch]))).toEqual({ best: 2, last: 3 });
     expect(readFileSync(path.join(out, 'best.safetensors'), 'utf8')).toBe('best');

@@ -3,14 +3,13 @@
  * conf 0.001, NMS IoU 0.6 with multi-label, max_det 300, boxes scaled back to original pixels,
  * metrics from the Evaluator. Used by `freezelab val` and by the trainer after each epoch.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { EvalResult } from '../../../shared/metrics.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { type DataConfig, type SplitName, listSplitImages, loadDataConfig } from '../data/config.js';
 import { type ImageScan, mapPool, scanImage } from '../data/scan.js';
 import { type LoadedValBatch, loadValBatch, planValBatches } from '../data/val-loader.js';
-import { checkImgSize, type MemoryPeak, modelStride, predict } from '../infer/detect.js';
-import { type Detections, nonMaxSuppression, type NmsOptions, scaleBoxes } from '../infer/nms.js';
+import { checkImgSize, detectBatch, type MemoryPeak, modelStride } from '../infer/detect.js';
+import { type Detections, type NmsOptions, scaleBoxes } from '../infer/nms.js';
 import type { BatchDetector } from '../parallel/data-parallel.js';
 import type { YoloModel } from '../model/forward.js';
 import { Evaluator } from './evaluator.js';
@@ -122,30 +121,10 @@ export async function validate(model: YoloModel, opts: ValidateOptions): Promise
   let done = 0;
   /** Here: forward + decode + read-back timed apart from NMS, as val.py's profile does. */
   const local = async (data: Float32Array, shape: readonly [number, number, number], nms: NmsOptions) => {
-    const [n, bh, bw] = shape;
-    const t1 = performance.now();
-    const x = tf.tensor4d(data, [n, bh, bw, 3]);
-    let decoded: tf.Tensor3D;
-    try {
-      decoded = predict(model, x, peak);
-    } finally {
-      x.dispose();
-    }
-    const [, rows = 0, no = 5] = decoded.shape;
-    let out: Float32Array;
-    try {
-      out = (await decoded.data()) as Float32Array;
-    } finally {
-      decoded.dispose();
-    }
-    const t2 = performance.now();
-    inferenceMs += t2 - t1;
-    const detections: Detections[] = [];
-    for (let k = 0; k < n; k++) {
-      detections.push(nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, nms));
-    }
-    nmsMs += performance.now() - t2;
-    return detections;
+    const r = await detectBatch(model, data, shape, nms, peak);
+    inferenceMs += r.inferenceMs;
+    nmsMs += r.nmsMs;
+    return r.detections;
   };
   /** Elsewhere: the batch's wall time counts as inference (NMS runs there too). */
   const remote = async (data: Float32Array, shape: readonly [number, number, number], nms: NmsOptions) => {

@@ -9,7 +9,7 @@ import type { ForwardState, YoloModel } from '../model/forward.js';
 import { detectBlock } from '../model/graph.js';
 import { loadImageRgb } from './image.js';
 import { letterbox, toFloatInput } from './letterbox.js';
-import { nonMaxSuppression, scaleBoxes } from './nms.js';
+import { type Detections, nonMaxSuppression, type NmsOptions, scaleBoxes } from './nms.js';
 import type { RgbImage } from './resize.js';
 
 /** One detection in original image pixels. */
@@ -91,6 +91,49 @@ export function predict(model: YoloModel, x: tf.Tensor4D, peak?: MemoryPeak): tf
   } finally {
     model.disposeState(state);
   }
+}
+
+/** Detections of each image of a batch, and where the time went. */
+export interface BatchDetections {
+  readonly detections: Detections[];
+  /** Forward + decode + read-back, and NMS, in ms. */
+  readonly inferenceMs: number;
+  readonly nmsMs: number;
+}
+
+/**
+ * Eval-mode forward, decode and NMS of an NHWC batch [n, h, w, 3] (RGB, 0-1): one NMS per image
+ * on its rows of the decoded predictions. Shared by validation here and on replica threads.
+ */
+export async function detectBatch(
+  model: YoloModel,
+  images: Float32Array,
+  shape: readonly [number, number, number],
+  nms: NmsOptions,
+  peak?: MemoryPeak,
+): Promise<BatchDetections> {
+  const [n, h, w] = shape;
+  const t0 = performance.now();
+  const x = tf.tensor4d(images, [n, h, w, 3]);
+  let decoded: tf.Tensor3D;
+  try {
+    decoded = predict(model, x, peak);
+  } finally {
+    x.dispose();
+  }
+  const [, rows = 0, no = 5] = decoded.shape;
+  let out: Float32Array;
+  try {
+    out = (await decoded.data()) as Float32Array;
+  } finally {
+    decoded.dispose();
+  }
+  const t1 = performance.now();
+  const detections: Detections[] = [];
+  for (let k = 0; k < n; k++) {
+    detections.push(nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, nms));
+  }
+  return { detections, inferenceMs: t1 - t0, nmsMs: performance.now() - t1 };
 }
 
 /** Detections of an already decoded image (see {@link detectImage}). */

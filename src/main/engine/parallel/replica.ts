@@ -4,8 +4,7 @@
  * (replica-thread.ts) with its own TensorFlow.js backend, so each replica has its own WASM memory.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nonMaxSuppression, type Detections } from '../infer/nms.js';
-import { predict, type MemoryPeak } from '../infer/detect.js';
+import { detectBatch, type MemoryPeak } from '../infer/detect.js';
 import { YoloModel } from '../model/forward.js';
 import { buildGraph } from '../model/graph.js';
 import { modelYamlFromObject } from '../model/yaml.js';
@@ -150,27 +149,8 @@ export class Replica {
   }
 
   async #detect(msg: Extract<ToReplica, { type: 'detect' }>): Promise<ReplicaReply> {
-    const model = this.#evalModel ?? this.#built();
-    const [n, h, w] = msg.shape;
     const peak: MemoryPeak = { peakBytes: 0 };
-    const x = tf.tensor4d(msg.images, [n, h, w, 3]);
-    let decoded: tf.Tensor3D;
-    try {
-      decoded = predict(model, x, peak);
-    } finally {
-      x.dispose();
-    }
-    const [, rows = 0, no = 5] = decoded.shape;
-    let out: Float32Array;
-    try {
-      out = (await decoded.data()) as Float32Array;
-    } finally {
-      decoded.dispose();
-    }
-    const detections: Detections[] = [];
-    for (let k = 0; k < n; k++) {
-      detections.push(nonMaxSuppression(out.subarray(k * rows * no, (k + 1) * rows * no), rows, no - 5, msg.nms));
-    }
+    const { detections } = await detectBatch(this.#evalModel ?? this.#built(), msg.images, msg.shape, msg.nms, peak);
     // Each buffer once (a transfer list must not repeat one).
     const transfer = [
       ...new Set(detections.flatMap((d) => [d.boxes.buffer, d.scores.buffer, d.classes.buffer])),
