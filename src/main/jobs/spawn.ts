@@ -29,10 +29,13 @@ export const forkWorker: WorkerSpawner = (entry) => {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
+  // A worker that has just exited can still look connected: the write then fails with EPIPE,
+  // reported to a callback or as an 'error' event. Its exit is handled by onExit; nothing to add.
+  child.on('error', () => undefined);
   return {
     pid: child.pid,
     send: (message) => {
-      if (child.connected) child.send(message);
+      if (child.connected) child.send(message, (error) => void error);
     },
     onMessage: (listener) => child.on('message', (m) => listener(m as FromWorker)),
     onExit: (listener) => child.on('exit', listener),
