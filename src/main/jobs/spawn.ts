@@ -31,7 +31,11 @@ export const forkWorker: WorkerSpawner = (entry) => {
   });
   // A worker that has just exited can still look connected: the write then fails with EPIPE,
   // reported to a callback or as an 'error' event. Its exit is handled by onExit; nothing to add.
-  child.on('error', () => undefined);
+  // Any other error (the process could not start) stays as loud as before.
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+    throw error;
+  });
   return {
     pid: child.pid,
     send: (message) => {
