@@ -8,6 +8,15 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { FreezeLabError } from '../../../shared/result.js';
+import { ncSchema } from '../../../shared/train-config.js';
+
+/** Most classes a dataset may declare: what a run accepts (ncSchema). */
+export const MAX_DATA_NC = ncSchema.maxValue ?? 1000;
+
+/** True for `/`, `C:\` and the like: never a dataset folder, and listing it would walk the disk. */
+function isFilesystemRoot(p: string): boolean {
+  return path.parse(p).root === p;
+}
 
 /** Image extensions YOLOv5 accepts (utils/dataloaders.py IMG_FORMATS). */
 export const IMG_FORMATS: readonly string[] = ['bmp', 'dng', 'jpeg', 'jpg', 'mpo', 'png', 'tif', 'tiff', 'webp', 'pfm'];
@@ -68,6 +77,27 @@ export async function loadDataConfig(yamlFile: string): Promise<DataConfig> {
     throw new DataConfigError('bad-file', `${file}: 'path' must be a string (the dataset root)`);
   }
   const root = path.resolve(yamlDir, typeof rootValue === 'string' && rootValue !== '' ? rootValue : '.');
+  if (isFilesystemRoot(root)) {
+    throw new DataConfigError(
+      'bad-file',
+      `${file}: 'path' is ${root}, the root of the file system, not a dataset folder`,
+      "Set 'path' to the dataset's own folder (the one holding images/ and labels/), or remove it.",
+    );
+  }
+  let rootStat;
+  try {
+    rootStat = await stat(root);
+  } catch {
+    rootStat = undefined;
+  }
+  // a missing root is reported with the split that needs it (absolute splits do not)
+  if (rootStat !== undefined && !rootStat.isDirectory()) {
+    throw new DataConfigError(
+      'bad-file',
+      `${file}: dataset root ${root} is a file, not a folder`,
+      "Set 'path' to the dataset's folder; a relative 'path' starts from the YAML's folder.",
+    );
+  }
   const splits: Partial<Record<SplitName, readonly string[]>> = {};
   for (const s of SPLITS) {
     const v = d[s];
@@ -86,6 +116,13 @@ export async function loadDataConfig(yamlFile: string): Promise<DataConfig> {
           'not-found',
           `${file}: ${s} split not found: ${p}`,
           `Check 'path' and '${s}' in the YAML; relative paths start from ${root}.`,
+        );
+      }
+      if (isFilesystemRoot(p)) {
+        throw new DataConfigError(
+          'bad-file',
+          `${file}: ${s} split is ${p}, the root of the file system, not an image folder`,
+          `Point '${s}' at the folder of its images, e.g. images/${s}.`,
         );
       }
       resolved.push(p);
@@ -110,8 +147,21 @@ function parseNames(file: string, raw: unknown, ncRaw: unknown): string[] {
     if (typeof ncRaw !== 'number' || !Number.isInteger(ncRaw) || ncRaw < 1) {
       throw new DataConfigError('bad-file', `${file}: 'nc' must be a positive integer, got ${JSON.stringify(ncRaw)}`);
     }
+    if (ncRaw > MAX_DATA_NC) {
+      throw new DataConfigError(
+        'bad-file',
+        `${file}: 'nc' is ${ncRaw}, over the limit of ${MAX_DATA_NC} classes (MAX_DATA_NC)`,
+        'FreezeLab trains at most that many classes; check the value.',
+      );
+    }
     nc = ncRaw;
   }
+  const tooMany = (count: number): DataConfigError =>
+    new DataConfigError(
+      'bad-file',
+      `${file}: 'names' has ${count} entries, over the limit of ${MAX_DATA_NC} classes (MAX_DATA_NC)`,
+      'FreezeLab trains at most that many classes; check the list.',
+    );
   let names: string[];
   if (raw === undefined || raw === null) {
     if (nc === undefined) {
@@ -123,9 +173,11 @@ function parseNames(file: string, raw: unknown, ncRaw: unknown): string[] {
     }
     names = Array.from({ length: nc }, (_, i) => `class${i}`); // as YOLOv5 check_dataset
   } else if (Array.isArray(raw)) {
+    if (raw.length > MAX_DATA_NC) throw tooMany(raw.length);
     names = raw.map((n) => String(n));
   } else if (typeof raw === 'object') {
     const entries = Object.entries(raw as Record<string, unknown>);
+    if (entries.length > MAX_DATA_NC) throw tooMany(entries.length);
     const ids = entries.map(([k]) => Number(k));
     if (ids.some((k) => !Number.isInteger(k) || k < 0)) {
       throw new DataConfigError('bad-file', `${file}: 'names' keys must be class ids 0, 1, 2, ...`);
@@ -192,7 +244,17 @@ export async function listSplitImages(sources: readonly string[], root: string):
   for (const src of sources) {
     const st = await stat(src);
     if (st.isDirectory()) {
-      const entries = await readdir(src, { recursive: true, withFileTypes: true });
+      let entries;
+      try {
+        entries = await readdir(src, { recursive: true, withFileTypes: true });
+      } catch (e) {
+        // e.g. EACCES on a sub-folder: a user problem with the folder, not an internal error
+        throw new DataConfigError(
+          'bad-file',
+          `cannot list images under ${src}: ${(e as Error).message.split('\n')[0]}`,
+          'Point the split at a folder you can read that holds only the dataset.',
+        );
+      }
       for (const e of entries) {
         if (e.isFile() || e.isSymbolicLink()) out.push(path.join(e.parentPath, e.name));
       }

@@ -11,6 +11,12 @@
  */
 import type { ProblemKind, Severity } from '../../../shared/report.js';
 
+/**
+ * Largest label file read (MAX_LABEL_BYTES): 10 MB is about 300,000 boxes, far beyond any real
+ * image; a bigger file is reported and its image skipped, so one stray file cannot exhaust memory.
+ */
+export const MAX_LABEL_BYTES = 10 * 1024 * 1024;
+
 /** One kept label row. Coordinates normalized to the image. */
 export interface LabelRow {
   readonly cls: number;

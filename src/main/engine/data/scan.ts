@@ -2,11 +2,11 @@
  * Reads one image's size (and optionally decodes it) and its label file. Used by the dataset
  * check and by the training loader, so both agree on which images and rows are usable.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { ProblemKind, Severity } from '../../../shared/report.js';
 import { imageToLabelPath } from './config.js';
-import { type LabelRow, parseLabels } from './labels.js';
+import { type LabelRow, MAX_LABEL_BYTES, parseLabels } from './labels.js';
 
 /** How thoroughly images are checked. */
 export type DecodeMode =
@@ -77,10 +77,17 @@ export async function scanImage(imageFile: string, nc: number, decode: DecodeMod
     });
   }
   let text: string | undefined;
-  try {
-    text = await readFile(labelFile, 'utf8');
-  } catch {
-    text = undefined;
+  const label = await readLabelFile(labelFile);
+  if (typeof label === 'string') {
+    text = label;
+  } else if (label !== undefined) {
+    ok = false;
+    problems.push({
+      kind: 'field-count',
+      severity: 'error',
+      file: labelFile,
+      reason: `label file is over ${label.over} bytes, the limit (MAX_LABEL_BYTES); image and labels skipped`,
+    });
   }
   const parsed = text === undefined ? { rows: [], problems: [], dropped: 0 } : parseLabels(text, nc);
   for (const p of parsed.problems) problems.push({ ...p, file: labelFile });
@@ -103,6 +110,38 @@ export async function scanImage(imageFile: string, nc: number, decode: DecodeMod
 }
 
 /** YOLOv5's corrupt-JPEG test: a complete JPEG ends with the EOI marker FF D9. */
+/**
+ * A label file's text, `undefined` when it cannot be read (no labels), or `{over}` when it is
+ * larger than MAX_LABEL_BYTES. Reads at most the limit plus one byte, so a file that is huge (or
+ * grows, or is a device) costs no more memory than a big label file.
+ */
+async function readLabelFile(file: string): Promise<string | { over: number } | undefined> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    // chunks until end of file, not the stat size: a device or a growing file has no true size
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      n += bytesRead;
+      if (n > MAX_LABEL_BYTES) return { over: MAX_LABEL_BYTES };
+    }
+    return Buffer.concat(chunks, n).toString('utf8');
+  } catch {
+    return undefined; // a folder named like a label file, or a read error: no labels, as before
+  } finally {
+    await fh.close();
+  }
+}
+
 async function endsWithJpegEoi(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {

@@ -6,7 +6,7 @@ import type { FreezeGraphSummary } from '../../../shared/freeze.js';
 import type { ArchArg, ModelSection } from '../../../shared/arch.js';
 import { blockTensors } from './blocks.js';
 import type { Block, BottleneckBlock, ConvSpec, TensorSpec } from './blocks.js';
-import { canonicalModuleName, ModelYamlError } from './yaml.js';
+import { canonicalModuleName, MODEL_LIMITS, ModelYamlError } from './yaml.js';
 import type { LayerRow, ModelYaml, YamlArg } from './yaml.js';
 
 /** One module (YAML row) of the graph. */
@@ -69,6 +69,8 @@ export function buildGraph(cfg: ModelYaml, opts: BuildGraphOptions = {}): ModelG
   const nc = opts.nc ?? cfg.nc;
   if (!Number.isInteger(nc) || nc < 1)
     throw new ModelYamlError(`${cfg.source}: nc must be a whole number >= 1, got ${nc}`);
+  if (nc > MODEL_LIMITS.MAX_NC)
+    throw new ModelYamlError(`${cfg.source}: nc is ${nc}, over the limit of ${MODEL_LIMITS.MAX_NC} (MAX_NC)`);
   const gd = cfg.depthMultiple;
   const gw = cfg.widthMultiple;
   const anchorsCfg = cfg.anchors;
@@ -356,6 +358,9 @@ export function buildGraph(cfg: ModelYaml, opts: BuildGraphOptions = {}): ModelG
         };
       }
     }
+    if (type !== 'Detect' && c2 > MODEL_LIMITS.MAX_CHANNELS) {
+      fail(`${c2} output channels after width scaling, over the limit of ${MODEL_LIMITS.MAX_CHANNELS} (MAX_CHANNELS)`);
+    }
     ch.push(c2);
     strides.push(stride);
     modules.push({
@@ -379,13 +384,21 @@ export function buildGraph(cfg: ModelYaml, opts: BuildGraphOptions = {}): ModelG
   if (detects.length !== 1 || last?.type !== 'Detect') {
     throw new ModelYamlError(`${cfg.source}: the last head row must be the model's only Detect module`);
   }
+  // counted from shapes alone, before any weight is allocated
+  const tensors = modules.flatMap((m) => blockTensors(m.block, m.index));
+  const parameters = tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+  if (parameters > MODEL_LIMITS.MAX_PARAMETERS) {
+    throw new ModelYamlError(
+      `${cfg.source}: the model would have ${parameters.toExponential(2)} parameters, over the limit of ${MODEL_LIMITS.MAX_PARAMETERS.toExponential(0)} (MAX_PARAMETERS)`,
+    );
+  }
   return {
     source: cfg.source,
     nc,
     depthMultiple: gd,
     widthMultiple: gw,
     modules,
-    tensors: modules.flatMap((m) => blockTensors(m.block, m.index)),
+    tensors,
     summary: { moduleCount: modules.length, backboneCount: cfg.backbone.length, detectIndex: last.index },
     save,
   };

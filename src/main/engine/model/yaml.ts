@@ -4,6 +4,29 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
+import { ncSchema } from '../../../shared/train-config.js';
+
+/**
+ * Limits of a model description, far above the largest official model (yolov5x6: depth 1.33,
+ * width 1.25, 1280 channels, 140M parameters) so that a typo or a crafted file fails at once
+ * instead of hanging or exhausting memory while the graph or its weights are built.
+ */
+export const MODEL_LIMITS = {
+  MAX_DEPTH_MULTIPLE: 4,
+  MAX_WIDTH_MULTIPLE: 4,
+  /** A row's `number` (repeats before depth scaling). */
+  MAX_NUMBER: 100,
+  /** Rows in backbone plus head. */
+  MAX_ROWS: 1000,
+  /** Anchors per level (pairs), and levels. */
+  MAX_ANCHORS: 100,
+  /** Output channels of any module after width scaling (Detect excepted: it follows nc). */
+  MAX_CHANNELS: 8192,
+  /** Classes: what a run accepts (ncSchema). */
+  MAX_NC: ncSchema.maxValue ?? 1000,
+  /** Parameters and buffers of the whole model, from the graph's shapes before any allocation. */
+  MAX_PARAMETERS: 1e9,
+} as const;
 
 /** An argument as written in the YAML (strings such as `nc`, `anchors`, `None` resolve later). */
 export type YamlArg = number | string | boolean | null | YamlArg[];
@@ -90,16 +113,26 @@ export function modelYamlFromObject(obj: unknown, source: string, lineOf: LineOf
     }
     return v;
   };
+  const limit = (path: (string | number)[], what: string, value: number, max: number, name: string): void => {
+    if (value > max) {
+      throw new ModelYamlError(`${at(path)}: ${what} is ${value}, over the limit of ${max} (${name})`);
+    }
+  };
   const nc = num('nc', true);
   if (!isInt(nc)) throw new ModelYamlError(`${at(['nc'])}: 'nc' must be a whole number, got ${nc}`);
+  limit(['nc'], "'nc'", nc, MODEL_LIMITS.MAX_NC, 'MAX_NC');
   const depthMultiple = num('depth_multiple', true);
+  limit(['depth_multiple'], "'depth_multiple'", depthMultiple, MODEL_LIMITS.MAX_DEPTH_MULTIPLE, 'MAX_DEPTH_MULTIPLE');
   const widthMultiple = num('width_multiple', true);
+  limit(['width_multiple'], "'width_multiple'", widthMultiple, MODEL_LIMITS.MAX_WIDTH_MULTIPLE, 'MAX_WIDTH_MULTIPLE');
 
   const a = d.anchors;
   let anchors: number[][] | number;
   if (isInt(a) && a > 0) {
+    limit(['anchors'], 'the anchor count', a, MODEL_LIMITS.MAX_ANCHORS, 'MAX_ANCHORS');
     anchors = a;
   } else if (Array.isArray(a) && a.length > 0) {
+    limit(['anchors'], 'the number of anchor levels', a.length, MODEL_LIMITS.MAX_ANCHORS, 'MAX_ANCHORS');
     anchors = a.map((level, i) => {
       if (
         !Array.isArray(level) ||
@@ -111,6 +144,13 @@ export function modelYamlFromObject(obj: unknown, source: string, lineOf: LineOf
           `${at(['anchors', i])}: anchors level ${i} must be a list of positive w,h pairs like [10,13, 16,30, 33,23]`,
         );
       }
+      limit(
+        ['anchors', i],
+        `the anchor count of level ${i}`,
+        level.length / 2,
+        MODEL_LIMITS.MAX_ANCHORS,
+        'MAX_ANCHORS',
+      );
       return level as number[];
     });
     const na = anchors[0]?.length;
@@ -130,6 +170,7 @@ export function modelYamlFromObject(obj: unknown, source: string, lineOf: LineOf
         `${at([name])}: '${name}' must be a non-empty list of [from, number, module, args] rows`,
       );
     }
+    limit([name], `the number of ${name} rows`, rows.length, MODEL_LIMITS.MAX_ROWS, 'MAX_ROWS');
     return rows.map((row: unknown, r) => {
       const where = `${at([name, r])}: ${name} row ${r} (module ${offset + r})`;
       if (!Array.isArray(row) || row.length !== 4) {
@@ -141,6 +182,11 @@ export function modelYamlFromObject(obj: unknown, source: string, lineOf: LineOf
         throw new ModelYamlError(`${where}: 'from' must be an index or a list of indices, got ${JSON.stringify(from)}`);
       if (!isInt(number) || number < 1) {
         throw new ModelYamlError(`${where}: 'number' must be a whole number >= 1, got ${JSON.stringify(number)}`);
+      }
+      if (number > MODEL_LIMITS.MAX_NUMBER) {
+        throw new ModelYamlError(
+          `${where}: 'number' is ${number}, over the limit of ${MODEL_LIMITS.MAX_NUMBER} (MAX_NUMBER)`,
+        );
       }
       if (typeof module !== 'string')
         throw new ModelYamlError(`${where}: module name must be a string, got ${JSON.stringify(module)}`);
@@ -187,5 +233,11 @@ export function parseModelYaml(text: string, file: string): ModelYaml {
     }
     return undefined;
   };
-  return modelYamlFromObject(doc.toJS(), file, lineOf);
+  let obj: unknown;
+  try {
+    obj = doc.toJS(); // refuses alias bombs (yaml's maxAliasCount) with a ReferenceError
+  } catch (e) {
+    throw new ModelYamlError(`${file}: cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return modelYamlFromObject(obj, file, lineOf);
 }

@@ -9,6 +9,7 @@
  * float -> number, str -> string, bytes -> Uint8Array, list/tuple -> Array, dict -> Map, set -> Set.
  */
 import { WeightsFormatError } from './errors.js';
+import { limitError, WEIGHTS_LIMITS } from './limits.js';
 import { PyGlobal, PyObject, type UnpicklerHooks } from './py-objects.js';
 
 export { PyGlobal, PyObject } from './py-objects.js';
@@ -38,16 +39,49 @@ function parseTextInt(s: string): number | bigint | boolean {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/** The unpickler's own limits (defaults: WEIGHTS_LIMITS; tests lower them). */
+export type PickleLimits = Readonly<Record<'PICKLE_MAX_MEMO' | 'PICKLE_MAX_OBJECTS' | 'PICKLE_MAX_DEPTH', number>>;
+
 /**
  * Decodes one pickle. `file` and `member` only serve error messages.
  * Throws WeightsFormatError for a corrupt stream, or whatever `findGlobal` throws to refuse a global.
  */
-export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string, member = 'data.pkl'): unknown {
+export function unpickle(
+  bytes: Uint8Array,
+  hooks: UnpicklerHooks,
+  file: string,
+  member = 'data.pkl',
+  limits: PickleLimits = WEIGHTS_LIMITS,
+): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   let stack: unknown[] = [];
   const marks: unknown[][] = [];
   const memo = new Map<number, unknown>();
+  // every value lands on the stack, so counting pushes bounds what a small file can allocate
+  let created = 0;
+  const push = (v: unknown): void => {
+    if (++created > limits.PICKLE_MAX_OBJECTS) {
+      throw limitError(
+        file,
+        'PICKLE_MAX_OBJECTS',
+        `pickle ${member} creates more than ${created - 1} values`,
+        limits.PICKLE_MAX_OBJECTS,
+      );
+    }
+    stack.push(v);
+  };
+  const memoSet = (k: number, v: unknown): void => {
+    if (!memo.has(k) && memo.size >= limits.PICKLE_MAX_MEMO) {
+      throw limitError(
+        file,
+        'PICKLE_MAX_MEMO',
+        `pickle ${member} memoizes more than ${memo.size} values`,
+        limits.PICKLE_MAX_MEMO,
+      );
+    }
+    memo.set(k, v);
+  };
 
   const fail = (detail: string): never => {
     throw new WeightsFormatError(
@@ -156,76 +190,84 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
       case 0x2e: // STOP
         return pop();
       case 0x28: // MARK
+        if (marks.length >= limits.PICKLE_MAX_DEPTH) {
+          throw limitError(
+            file,
+            'PICKLE_MAX_DEPTH',
+            `pickle ${member} nests MARKs more than ${marks.length} deep`,
+            limits.PICKLE_MAX_DEPTH,
+          );
+        }
         marks.push(stack);
         stack = [];
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new Map());
+        push(new Map());
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        push([]);
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push([]);
+        push([]);
         break;
       case 0x8f: // EMPTY_SET
-        stack.push(new Set());
+        push(new Set());
         break;
       case 0x58: // BINUNICODE
-        stack.push(str(u32()));
+        push(str(u32()));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(str(u8()));
+        push(str(u8()));
         break;
       case 0x8d: // BINUNICODE8
-        stack.push(str(u64()));
+        push(str(u64()));
         break;
       case 0x56: // UNICODE (raw-unicode-escape)
-        stack.push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
+        push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
         break;
       case 0x54: // BINSTRING (Python 2 str, read as latin-1 like encoding='latin1')
         {
           const n = u32();
           if (n > 0x7fffffff) fail('negative string length');
-          stack.push(latin1.decode(take(n)));
+          push(latin1.decode(take(n)));
         }
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(latin1.decode(take(u8())));
+        push(latin1.decode(take(u8())));
         break;
       case 0x42: // BINBYTES
-        stack.push(copyOf(take(u32())));
+        push(copyOf(take(u32())));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(copyOf(take(u8())));
+        push(copyOf(take(u8())));
         break;
       case 0x8e: // BINBYTES8
       case 0x96: // BYTEARRAY8
-        stack.push(copyOf(take(u64())));
+        push(copyOf(take(u64())));
         break;
       case 0x4a: // BININT
         need(4);
-        stack.push(view.getInt32(pos, true));
+        push(view.getInt32(pos, true));
         pos += 4;
         break;
       case 0x4b: // BININT1
-        stack.push(u8());
+        push(u8());
         break;
       case 0x4d: // BININT2
-        stack.push(u16());
+        push(u16());
         break;
       case 0x8a: // LONG1
-        stack.push(decodeLong(take(u8())));
+        push(decodeLong(take(u8())));
         break;
       case 0x8b: // LONG4
-        stack.push(decodeLong(take(u32())));
+        push(decodeLong(take(u32())));
         break;
       case 0x49: // INT
       case 0x4c: {
         // LONG
         const s = line();
         try {
-          stack.push(parseTextInt(s));
+          push(parseTextInt(s));
         } catch {
           fail(`bad integer ${JSON.stringify(s)}`);
         }
@@ -233,48 +275,48 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
       }
       case 0x47: // BINFLOAT (big-endian double)
         need(8);
-        stack.push(view.getFloat64(pos, false));
+        push(view.getFloat64(pos, false));
         pos += 8;
         break;
       case 0x46: // FLOAT
-        stack.push(Number.parseFloat(line()));
+        push(Number.parseFloat(line()));
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x85: // TUPLE1
-        stack.push([pop()]);
+        push([pop()]);
         break;
       case 0x86: {
         // TUPLE2
         const b = pop();
-        stack.push([pop(), b]);
+        push([pop(), b]);
         break;
       }
       case 0x87: {
         // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push([pop(), b, c]);
+        push([pop(), b, c]);
         break;
       }
       case 0x74: // TUPLE
       case 0x6c: {
         // LIST (popMark replaces `stack`, so take the items before pushing)
         const items = popMark();
-        stack.push(items);
+        push(items);
         break;
       }
       case 0x91: {
         // FROZENSET
         const items = popMark();
-        stack.push(new Set(items));
+        push(new Set(items));
         break;
       }
       case 0x64: {
@@ -282,7 +324,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         const items = popMark();
         const d = new Map<unknown, unknown>();
         setItems(d, items);
-        stack.push(d);
+        push(d);
         break;
       }
       case 0x61: {
@@ -319,31 +361,31 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         break;
       }
       case 0x68: // BINGET
-        stack.push(getMemo(u8()));
+        push(getMemo(u8()));
         break;
       case 0x6a: // LONG_BINGET
-        stack.push(getMemo(u32()));
+        push(getMemo(u32()));
         break;
       case 0x67: // GET
-        stack.push(getMemo(Number.parseInt(line(), 10)));
+        push(getMemo(Number.parseInt(line(), 10)));
         break;
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        memoSet(u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        memoSet(u32(), top());
         break;
       case 0x70: // PUT
-        memo.set(Number.parseInt(line(), 10), top());
+        memoSet(Number.parseInt(line(), 10), top());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        memoSet(memo.size, top());
         break;
       case 0x63: {
         // GLOBAL
         const module = line();
         const name = line();
-        stack.push(global(module, name));
+        push(global(module, name));
         break;
       }
       case 0x93: {
@@ -351,21 +393,21 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(global(module as string, name as string));
+        push(global(module as string, name as string));
         break;
       }
       case 0x52: {
         // REDUCE
         const args = pop();
         const fn = pop();
-        stack.push(call(fn, args, 'REDUCE'));
+        push(call(fn, args, 'REDUCE'));
         break;
       }
       case 0x81: {
         // NEWOBJ: cls.__new__(cls, *args)
         const args = pop();
         const cls = pop();
-        stack.push(call(cls, args, 'NEWOBJ'));
+        push(call(cls, args, 'NEWOBJ'));
         break;
       }
       case 0x92: {
@@ -373,7 +415,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         pop();
         const args = pop();
         const cls = pop();
-        stack.push(call(cls, args, 'NEWOBJ_EX'));
+        push(call(cls, args, 'NEWOBJ_EX'));
         break;
       }
       case 0x69: {
@@ -381,13 +423,13 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         const module = line();
         const name = line();
         const args = popMark();
-        stack.push(call(global(module, name), args, 'INST'));
+        push(call(global(module, name), args, 'INST'));
         break;
       }
       case 0x6f: {
         // OBJ
         const items = popMark();
-        stack.push(call(items[0], items.slice(1), 'OBJ'));
+        push(call(items[0], items.slice(1), 'OBJ'));
         break;
       }
       case 0x62: {
@@ -399,10 +441,10 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         break;
       }
       case 0x51: // BINPERSID
-        stack.push(hooks.persistentLoad(pop()));
+        push(hooks.persistentLoad(pop()));
         break;
       case 0x50: // PERSID
-        stack.push(hooks.persistentLoad(line()));
+        push(hooks.persistentLoad(line()));
         break;
       case 0x30: // POP
         if (stack.length > 0) stack.pop();
@@ -412,7 +454,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, file: string,
         popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x82: // EXT1
       case 0x83: // EXT2

@@ -6,7 +6,9 @@
  */
 import type { HostTensor, NamedTensors } from '../host-tensor.js';
 import { numel } from '../host-tensor.js';
+import { ncSchema } from '../../../shared/train-config.js';
 import { WeightsFormatError } from './errors.js';
+import { limitError, WEIGHTS_LIMITS } from './limits.js';
 import { PyObject } from './pickle.js';
 import { readTorchCheckpoint, TorchTensor } from './torch-pickle.js';
 
@@ -31,6 +33,9 @@ export interface YoloCheckpoint {
 
 type PyDict = Map<unknown, unknown>;
 
+/** Most classes a model may have: what a run accepts (ncSchema). */
+const MAX_NC = ncSchema.maxValue ?? 1000;
+
 /** True for an unpickled `nn.Module` (its state holds `_modules` and `_parameters`). */
 function isModule(v: unknown): v is PyObject & { state: PyDict } {
   return (
@@ -48,7 +53,23 @@ function plainTensor(t: TorchTensor): HostTensor {
 }
 
 /** nn.Module.state_dict(): own parameters, persistent buffers, then children in order. */
-function collectStateDict(module: PyObject & { state: PyDict }, prefix: string, out: NamedTensors, file: string): void {
+function collectStateDict(
+  module: PyObject & { state: PyDict },
+  prefix: string,
+  out: NamedTensors,
+  file: string,
+  path: Set<PyObject> = new Set(),
+): void {
+  // a module inside itself would recurse forever; nn.Module trees are finite and shallow
+  if (path.has(module)) {
+    throw new WeightsFormatError(
+      file,
+      `refused: module ${prefix.slice(0, -1) || '(root)'} contains itself (a cycle in the module tree); the checkpoint is damaged or crafted`,
+    );
+  }
+  if (path.size >= WEIGHTS_LIMITS.PICKLE_MAX_DEPTH) {
+    throw limitError(file, 'PICKLE_MAX_DEPTH', `modules nest more than ${path.size} deep`);
+  }
   const state = module.state;
   const nonPersistent = state.get('_non_persistent_buffers_set');
   const skip = nonPersistent instanceof Set ? nonPersistent : new Set<unknown>();
@@ -71,20 +92,47 @@ function collectStateDict(module: PyObject & { state: PyDict }, prefix: string, 
   for (const [name, child] of state.get('_modules') as PyDict) {
     if (child === null || child === undefined) continue;
     if (!isModule(child)) continue; // a non-module attribute stored in _modules carries no weights
-    collectStateDict(child, `${prefix}${String(name)}.`, out, file);
+    path.add(module);
+    collectStateDict(child, `${prefix}${String(name)}.`, out, file, path);
+    path.delete(module);
   }
+}
+
+/** What {@link toPlain} may still produce; shared across one conversion. */
+interface PlainBudget {
+  readonly file: string;
+  /** Values still allowed (PICKLE_MAX_EXPANDED): a shared object counts once per copy. */
+  left: number;
 }
 
 /**
  * Converts unpickled values into JSON-friendly ones: dicts -> objects, tuples/sets -> arrays,
  * bigints -> numbers (or strings when unsafe), small tensors -> `{dtype, shape, data}`.
+ * The output is a tree, so an object shared N times is copied N times: a pickle DAG of depth d
+ * would expand to 2^d values. Copies count against PICKLE_MAX_EXPANDED and nesting against
+ * PICKLE_MAX_DEPTH (recursion), and either overrun throws WeightsFormatError naming `file`.
  */
-export function toPlain(v: unknown, seen = new Set<unknown>()): unknown {
+export function toPlain(
+  v: unknown,
+  file: string,
+  budget: PlainBudget = { file, left: WEIGHTS_LIMITS.PICKLE_MAX_EXPANDED },
+): unknown {
+  return plain(v, new Set(), budget);
+}
+
+function plain(v: unknown, seen: Set<unknown>, budget: PlainBudget): unknown {
+  if (--budget.left < 0) {
+    throw limitError(budget.file, 'PICKLE_MAX_EXPANDED', 'the checkpoint metadata expands to too many values');
+  }
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (typeof v !== 'object') return v;
   if (seen.has(v)) return '[circular]';
+  if (seen.size >= WEIGHTS_LIMITS.PICKLE_MAX_DEPTH) {
+    throw limitError(budget.file, 'PICKLE_MAX_DEPTH', `the checkpoint metadata nests more than ${seen.size} deep`);
+  }
   seen.add(v);
+  const toPlain = (x: unknown): unknown => plain(x, seen, budget);
   try {
     if (v instanceof TorchTensor) {
       const small = numel(v.shape) <= 1024; // large tensors (optimizer state) are never materialised
@@ -92,20 +140,20 @@ export function toPlain(v: unknown, seen = new Set<unknown>()): unknown {
         ? {
             dtype: v.dtype,
             shape: [...v.shape],
-            data: Array.from(v.data as ArrayLike<number | bigint>, (x) => toPlain(x, seen)),
+            data: Array.from(v.data as ArrayLike<number | bigint>, toPlain),
           }
         : { dtype: v.dtype, shape: [...v.shape] };
     }
     if (v instanceof Uint8Array) return Array.from(v);
     if (v instanceof Map) {
       const o: Record<string, unknown> = {};
-      for (const [k, x] of v) o[String(k)] = toPlain(x, seen);
+      for (const [k, x] of v) o[String(k)] = toPlain(x);
       return o;
     }
-    if (Array.isArray(v) || v instanceof Set) return Array.from(v, (x) => toPlain(x, seen));
+    if (Array.isArray(v) || v instanceof Set) return Array.from(v, toPlain);
     if (v instanceof PyObject) {
       if (isModule(v)) return { __class__: v.__class__ };
-      return { __class__: v.__class__, args: toPlain(v.args, seen), state: toPlain(v.state, seen) };
+      return { __class__: v.__class__, args: toPlain(v.args), state: toPlain(v.state) };
     }
     return String(v);
   } finally {
@@ -113,13 +161,24 @@ export function toPlain(v: unknown, seen = new Set<unknown>()): unknown {
   }
 }
 
-function readNames(raw: unknown, nc: number | undefined): string[] {
-  if (Array.isArray(raw)) return raw.map(String);
+function readNames(raw: unknown, nc: number | undefined, file: string): string[] {
+  // String() of a nested or cyclic list recurses; a class name is always a plain value
+  const name = (n: unknown): string => {
+    if (n !== null && typeof n === 'object') {
+      throw new WeightsFormatError(file, 'holds a class name that is not text; the checkpoint is damaged or crafted');
+    }
+    return String(n);
+  };
+  if (Array.isArray(raw)) return raw.map(name);
   if (raw instanceof Map) {
     // {0: 'person', 1: 'bicycle', ...} (YOLOv5 >= 7.0 data yamls) in index order
-    return [...raw.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, n]) => String(n));
+    return [...raw.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, n]) => name(n));
   }
-  return Array.from({ length: nc ?? 0 }, (_, i) => String(i)); // YOLOv5's default names
+  const count = nc ?? 0;
+  if (count > MAX_NC) {
+    throw new WeightsFormatError(file, `refused: nc is ${count}, over the limit of ${MAX_NC} classes (MAX_NC)`);
+  }
+  return Array.from({ length: count }, (_, i) => String(i)); // YOLOv5's default names
 }
 
 const UNSUPPORTED_HEADS: Record<string, string> = {
@@ -132,7 +191,11 @@ const UNSUPPORTED_HEADS: Record<string, string> = {
  * Throws WeightsFormatError (damaged, not YOLOv5) or UnsafeCheckpointError (forbidden global).
  */
 export function readYoloCheckpoint(bytes: Uint8Array, file: string): YoloCheckpoint {
-  const root = readTorchCheckpoint(bytes, file);
+  return yoloCheckpointFromObject(readTorchCheckpoint(bytes, file), file);
+}
+
+/** The YOLOv5 checkpoint inside an unpickled object tree (what {@link readYoloCheckpoint} walks). */
+export function yoloCheckpointFromObject(root: unknown, file: string): YoloCheckpoint {
   let model: unknown;
   let source: 'ema' | 'model' = 'model';
   let top: PyDict = new Map();
@@ -157,8 +220,9 @@ export function readYoloCheckpoint(bytes: Uint8Array, file: string): YoloCheckpo
   const unsupported = UNSUPPORTED_HEADS[model.__class__];
   if (unsupported)
     throw new WeightsFormatError(file, `is ${unsupported}; FreezeLab fine-tunes YOLOv5 detection models`);
+  const budget: PlainBudget = { file, left: WEIGHTS_LIMITS.PICKLE_MAX_EXPANDED };
   const yamlRaw = model.state.get('yaml');
-  const yaml = toPlain(yamlRaw);
+  const yaml = toPlain(yamlRaw, file, budget);
   if (
     !(yamlRaw instanceof Map) ||
     yaml === null ||
@@ -174,7 +238,7 @@ export function readYoloCheckpoint(bytes: Uint8Array, file: string): YoloCheckpo
   const yamlObj = yaml as Record<string, unknown>;
   const ncRaw = yamlObj.nc ?? model.state.get('nc');
   const ncNum = typeof ncRaw === 'bigint' ? Number(ncRaw) : ncRaw;
-  const names = readNames(model.state.get('names'), typeof ncNum === 'number' ? ncNum : undefined);
+  const names = readNames(model.state.get('names'), typeof ncNum === 'number' ? ncNum : undefined, file);
   const nc = typeof ncNum === 'number' && Number.isInteger(ncNum) && ncNum > 0 ? ncNum : names.length;
 
   const tensors: NamedTensors = new Map();
@@ -189,8 +253,8 @@ export function readYoloCheckpoint(bytes: Uint8Array, file: string): YoloCheckpo
   const meta: Record<string, unknown> = { modelClass: model.__class__ };
   for (const [k, v] of top) {
     if (k === 'model' || k === 'ema' || k === 'optimizer' || k === 'epoch') continue;
-    meta[String(k)] = isModule(v) ? { __class__: v.__class__ } : toPlain(v);
+    meta[String(k)] = isModule(v) ? { __class__: v.__class__ } : toPlain(v, file, budget);
   }
-  if (model.state.has('hyp') && !('hyp' in meta)) meta.hyp = toPlain(model.state.get('hyp'));
+  if (model.state.has('hyp') && !('hyp' in meta)) meta.hyp = toPlain(model.state.get('hyp'), file, budget);
   return { tensors, yaml: yamlObj, names, nc, epoch, source, stride, meta };
 }

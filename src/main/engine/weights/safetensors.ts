@@ -154,6 +154,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsCo
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     throw bad('the header is not a JSON object');
   const data = bytes.subarray(headerEnd);
+  const ranges: { name: string; b: number; end: number }[] = [];
   const metadata: Record<string, string> = {};
   const tensors: NamedTensors = new Map();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -188,7 +189,24 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsCo
         `tensor ${name} has shape [${dims.join(', ')}] of ${e.dtype as string} (${numel(dims) * size} bytes) but ${end - b} bytes of data`,
       );
     }
-    tensors.set(name, toHost(e.dtype as string, [...dims], data.subarray(b, end)));
+    ranges.push({ name, b, end });
+  }
+  // two tensors over the same bytes would alias; the format requires disjoint ranges, and
+  // checking before converting keeps a crafted header from multiplying one buffer many times
+  const filled = ranges.filter((r) => r.end > r.b).sort((x, y) => x.b - y.b);
+  for (let i = 1; i < filled.length; i++) {
+    const prev = filled[i - 1]!;
+    const cur = filled[i]!;
+    if (cur.b < prev.end) {
+      throw bad(
+        `tensors ${prev.name} [${prev.b}, ${prev.end}] and ${cur.name} [${cur.b}, ${cur.end}] overlap in the data buffer`,
+      );
+    }
+  }
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') continue;
+    const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    tensors.set(name, toHost(e.dtype, [...e.shape], data.subarray(e.data_offsets[0], e.data_offsets[1])));
   }
   return { tensors, metadata };
 }

@@ -183,6 +183,13 @@ function rebuildTensor(args: unknown[]): TorchTensor {
   const stride = toIntList(args[3], 'tensor stride');
   if (stride.length !== size.length) throw new Error('tensor size and stride differ in length');
   const n = size.reduce((a, b) => a * b, 1);
+  // a view may not hold more elements than its storage: stride 0 (expand) would let a few bytes
+  // stand for gigabytes once the view is materialised; checkpoints never save such views
+  if (n > storage.numel) {
+    throw new Error(
+      `tensor of shape [${size.join(', ')}] (${n} elements) is larger than its storage ${storage.key} (${storage.numel} elements)`,
+    );
+  }
   const last = n === 0 ? offset - 1 : size.reduce((acc, s, d) => acc + (s - 1) * stride[d]!, offset);
   if (last >= storage.numel) throw new Error(`tensor reads past storage ${storage.key}`);
   return new TorchTensor(storage, offset, size, stride);
