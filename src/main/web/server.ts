@@ -78,7 +78,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
         return sendText(res, 415, 'Commands take a JSON body (Content-Type: application/json).');
       }
-      const name = decodeURIComponent(url.pathname.slice('/api/command/'.length));
+      let name: string;
+      try {
+        name = decodeURIComponent(url.pathname.slice('/api/command/'.length));
+      } catch {
+        // A malformed % escape is the caller's mistake, not a FreezeLab fault.
+        return sendText(res, 400, 'The command name in the path has a malformed % escape.');
+      }
       const body = await readBody(req);
       if (body === undefined) return sendText(res, 413, 'Request body too large.');
       let input: unknown;

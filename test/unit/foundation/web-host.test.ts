@@ -96,6 +96,10 @@ describe('web host', () => {
     expect(plain.status).toBe(415);
     const get = await request(host.port, '/api/command/app.info', { headers });
     expect(get.status).toBe(405);
+    // A malformed % escape is the caller's mistake: a 400 that says so, not an internal error.
+    const escape = await request(host.port, '/api/command/app.%E0%A4%A', { method: 'POST', headers, body: '{}' });
+    expect(escape.status).toBe(400);
+    expect(escape.body).toMatch(/malformed % escape/);
   });
 
   it('never serves files outside the renderer folder', async () => {

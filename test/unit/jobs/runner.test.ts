@@ -180,6 +180,10 @@ describe('job runner', () => {
   it('refuses at queue time a model file that does not exist and a freeze spec the model cannot take', async () => {
     const missing = await service.dispatch('runs.start', { ...base(), model: '/nope/model.yaml', epochs: 1 });
     expect(missing).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    // An unknown hyp name is refused when queued, not when the run starts.
+    const hyp = await service.dispatch('runs.start', { ...base(), hyp: 'scratch-hi', epochs: 1 });
+    expect(hyp).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    if (!hyp.ok) expect(hyp.error.message).toMatch(/scratch-hi/);
     const tooDeep = await service.dispatch('runs.start', { ...base(), freeze: '0-30', epochs: 1 });
     expect(tooDeep).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     if (!tooDeep.ok) expect(tooDeep.error.message).toMatch(/30/);

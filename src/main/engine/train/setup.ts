@@ -114,6 +114,18 @@ export function smallEnoughToCache(bytes: number): boolean {
   return bytes <= Math.min(AUTO_CACHE_BYTES, os.totalmem() / 10);
 }
 
+/** What a split loses to bad data, with counts, or undefined when nothing (details: `freezelab check`). */
+export function skippedNote(split: 'train' | 'val', scans: readonly ImageScan[]): string | undefined {
+  const skipped = scans.filter((s) => !s.ok).length;
+  const rows = scans.reduce((a, s) => a + (s.ok ? s.droppedRows : 0), 0);
+  if (skipped === 0 && rows === 0) return undefined;
+  const parts = [
+    skipped > 0 ? `${skipped} of ${scans.length} images skipped (unreadable or too small)` : undefined,
+    rows > 0 ? `${rows} label ${rows === 1 ? 'row' : 'rows'} dropped (malformed or out of range)` : undefined,
+  ].filter(Boolean);
+  return `The ${split} split: ${parts.join(', ')}. Run "freezelab check" (or Check dataset) for each file and line.`;
+}
+
 export interface SetupOptions {
   /** A resumed run keeps the anchors of its saved state: AutoAnchor does not run again. */
   readonly resuming?: boolean;
@@ -160,6 +172,13 @@ export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}
       `${data.yamlFile}: the val split has no readable image.`,
       'Run "Check dataset".',
     );
+  }
+  for (const [split, scans] of [
+    ['train', trainImages],
+    ['val', valImages],
+  ] as const) {
+    const note = skippedNote(split, scans);
+    if (note) opts.onWarning?.(note);
   }
   const hyp = await resolveHyp(config.hyp);
   const { source, model } = await buildModel(config, data, hyp);
