@@ -159,7 +159,8 @@ export const commands = {
   'demo.start': command<{ readonly sweepId: number; readonly runIds: readonly number[] }>()(z.object({}).strict()),
   /** Copy a run's checkpoints and metrics (CSV, JSON) into a folder. */
   'runs.export': command<{ readonly files: readonly string[] }>()(
-    z.object({ id: runIdSchema, dir: pathSchema }).strict(),
+    // `force`: write into a folder that is not empty (files of the same name are replaced).
+    z.object({ id: runIdSchema, dir: pathSchema, force: z.boolean().default(false) }).strict(),
   ),
   'runs.delete': command<{ readonly deleted: number }>()(z.object({ id: runIdSchema }).strict()),
   /**

@@ -110,6 +110,27 @@ describe('epochs counted from 1 in exports and the JSON of runs', () => {
     expect(readFileSync(path.join(out, 'best.safetensors'), 'utf8')).toBe('best');
   });
 
+  it('export never overwrites: a non-empty folder is refused unless --force; system folders are refused', async () => {
+    const out = path.join(dir('freezelab-export-'), 'again');
+    expect(await cli(capture(), 'export', String(completed!.id), '--home', home, '--out', out)).toBe(0);
+    const before = readFileSync(path.join(out, 'run.json'), 'utf8');
+    writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    const again = capture();
+    expect(await cli(again, 'export', String(completed!.id), '--home', home, '--out', out)).toBe(1);
+    expect(again.stderr()).toContain(`${out} already exists and is not empty`);
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    const forced = capture();
+    expect(await cli(forced, 'export', String(completed!.id), '--home', home, '--out', out, '--force')).toBe(0);
+    expect(readFileSync(path.join(out, 'run.json'), 'utf8')).toBe(before);
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    if (process.platform === 'linux') {
+      const proc = capture();
+      expect(await cli(proc, 'export', String(completed!.id), '--home', home, '--out', '/proc/self/x')).toBe(1);
+      expect(proc.stderr()).toContain('/proc/self/x: ');
+      expect(proc.stderr()).toContain('is a system folder');
+    }
+  });
+
   it('the database keeps counting from 0', async () => {
     const service = serviceFor('cli', { home }, { runJobs: false });
     const detail = await service.call('runs.get', { id: completed!.id });

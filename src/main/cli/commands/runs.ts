@@ -240,17 +240,19 @@ export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export a run: its checkpoints (best, last), metrics per epoch (CSV and JSON) and its config.',
   help: [
-    'Usage: freezelab export ID [--out DIR] [--db FILE]   (default DIR: ./freezelab-run-ID)',
+    'Usage: freezelab export ID [--out DIR] [--force] [--db FILE]   (default DIR: ./freezelab-run-ID)',
     '',
     'Writes best and last checkpoints, epochs.csv and run.json; epochs count from 1 in both.',
+    'DIR is made new; a folder that exists and is not empty is refused unless --force (which',
+    'replaces the files of the same name, and nothing else).',
   ].join('\n'),
-  options: { out: { type: 'string' } },
+  options: { out: { type: 'string' }, force: { type: 'boolean' } },
   allowPositionals: true,
   async run(values, positionals, io) {
     const [id] = ids(positionals);
     const out = path.resolve(typeof values.out === 'string' ? values.out : `freezelab-run-${id}`);
     const service = serviceFor('cli', values, { runJobs: false });
-    const result = await service.call('runs.export', { id: id!, dir: out });
+    const result = await service.call('runs.export', { id: id!, dir: out, force: values.force === true });
     await service.close();
     if (!result.ok) return fail('export', result.error, io);
     io.out(`${result.value.files.map((f) => `wrote ${f}`).join('\n')}\n`);

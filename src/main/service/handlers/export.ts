@@ -1,6 +1,7 @@
 /** A run's export folder: its checkpoints, per-epoch metrics (CSV) and full detail (JSON). */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FreezeLabError } from '../../../shared/result.js';
 import type { EpochHeadline, RunDetail, RunRecord, RunSummary } from '../../../shared/runs.js';
 
 /*
@@ -35,19 +36,76 @@ export function summaryFromOne(summary: RunSummary): RunSummary {
   return { run: runFromOne(summary.run), last: headlineFromOne(summary.last), best: headlineFromOne(summary.best) };
 }
 
+/** Kernel pseudo-filesystems: writing there hangs or does harm, never makes an export. */
+const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
+
+/** The deepest part of `dir` that exists, with links resolved (where the export would really go). */
+async function existingAncestor(dir: string): Promise<string> {
+  for (let p = dir; ; p = path.dirname(p)) {
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) return real;
+    if (path.dirname(p) === p) return p;
+  }
+}
+
+/**
+ * Makes the export folder, or checks the one given: an export never overwrites files silently.
+ * Every refusal names the path.
+ */
+export async function prepareExportDir(dir: string, force: boolean): Promise<void> {
+  const real = await existingAncestor(dir);
+  if (process.platform !== 'win32' && SYSTEM_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) {
+    throw new FreezeLabError(
+      'invalid-input',
+      `${dir}: ${real} is a system folder, not a place for an export.`,
+      'Export to a folder of your own.',
+    );
+  }
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    throw new FreezeLabError('conflict', `${dir} exists and is not a folder.`, 'Choose a new folder for the export.');
+  }
+  if (info && !force && (await readdir(dir)).length > 0) {
+    throw new FreezeLabError(
+      'conflict',
+      `${dir} already exists and is not empty: an export never overwrites files.`,
+      'Choose a new folder, or pass --force to replace the files of the same name.',
+    );
+  }
+  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new FreezeLabError(
+      'bad-file',
+      `Cannot make the export folder ${dir}: ${error.code ?? error.message}.`,
+      'Choose a folder you can write to.',
+    );
+  });
+}
+
+/** A file operation whose failure names the file (and the source of a copy). */
+async function named(target: string, op: Promise<void>, source?: string): Promise<void> {
+  await op.catch((error: NodeJS.ErrnoException) => {
+    const what = source ? `Cannot copy ${source} to ${target}` : `Cannot write ${target}`;
+    throw new FreezeLabError(
+      'bad-file',
+      `${what}: ${error.code ?? error.message}.`,
+      'Check the folder and the disk, then export again.',
+    );
+  });
+}
+
 /** Writes a run's export folder (used by the `runs.export` service command); epochs count from 1. */
-export async function writeRunExport(stored: RunDetail, dir: string): Promise<string[]> {
+export async function writeRunExport(stored: RunDetail, dir: string, force = false): Promise<string[]> {
   const detail = detailFromOne(stored);
-  await mkdir(dir, { recursive: true });
+  await prepareExportDir(dir, force);
   const files: string[] = [];
   for (const a of detail.artifacts) {
     if (a.kind === 'export') continue;
     const target = path.join(dir, `${a.kind}${path.extname(a.path)}`);
-    await copyFile(a.path, target);
+    await named(target, copyFile(a.path, target), a.path);
     files.push(target);
   }
   const json = path.join(dir, 'run.json');
-  await writeFile(json, `${JSON.stringify(detail, null, 2)}\n`);
+  await named(json, writeFile(json, `${JSON.stringify(detail, null, 2)}\n`));
   files.push(json);
   const header = [
     'epoch',
@@ -90,7 +148,7 @@ export async function writeRunExport(stored: RunDetail, dir: string): Promise<st
       .join(','),
   );
   const csv = path.join(dir, 'epochs.csv');
-  await writeFile(csv, `${[header.join(','), ...lines].join('\n')}\n`);
+  await named(csv, writeFile(csv, `${[header.join(','), ...lines].join('\n')}\n`));
   files.push(csv);
   return files;
 }
