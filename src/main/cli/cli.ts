@@ -3,6 +3,7 @@
  * Each subcommand lives in `commands/` and registers itself in `commands/index.ts`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { printable } from '../../shared/format.js';
 import { FreezeLabError } from '../../shared/result.js';
 import { packageInfo } from '../version.js';
 
@@ -47,7 +48,10 @@ export const commonOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec;
 
-export async function runCli(argv: string[], commands: readonly CliCommand[], io: CliIO): Promise<number> {
+export async function runCli(argv: string[], commands: readonly CliCommand[], raw: CliIO): Promise<number> {
+  // Names and paths come from users' files (class names, folders): their control characters are
+  // shown escaped, never sent to the terminal as commands.
+  const io: CliIO = { ...raw, out: (t) => raw.out(printable(t)), err: (t) => raw.err(printable(t)) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp(commands));

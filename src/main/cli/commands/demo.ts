@@ -18,7 +18,7 @@ export const demoCommand: CliCommand = {
     const service = serviceFor('cli', values);
     const unsubscribe = service.events.subscribe((m) => {
       if (m.event === 'demo.progress' && !values.json)
-        io.err(`\rgenerating demo images ${m.payload.done}/${m.payload.total}`);
+        io.err(`\r\x1b[2Kgenerating demo images ${m.payload.done}/${m.payload.total}`);
     });
     const started = await service.call('demo.start', {});
     unsubscribe();
