@@ -6,7 +6,16 @@
  */
 import { isFinished, type RunStatus } from '../../shared/runs.js';
 import type { EventBus } from '../service/events.js';
-import { getRunRecord, markInterruptedRuns, setRunStatus, type Db } from '../store/index.js';
+import {
+  getRunRecord,
+  markInterruptedRuns,
+  ownerAlive,
+  queuedRunsFor,
+  setRunStatus,
+  thisProcess,
+  type Db,
+  type LivenessProbe,
+} from '../store/index.js';
 import type { FromWorker } from './protocol.js';
 import type { WorkerHandle, WorkerSpawner } from './spawn.js';
 
@@ -21,6 +30,8 @@ export interface JobRunnerOptions {
   readonly concurrency?: number;
   /** Grace period after a cancel request before the worker is killed. */
   readonly cancelGraceMs?: number;
+  /** How owners of running runs are judged alive (tests inject a clock or a stale limit). */
+  readonly liveness?: LivenessProbe;
 }
 
 interface ActiveJob {
@@ -40,11 +51,15 @@ export class JobRunner {
     this.#opts = opts;
   }
 
-  /** Start-up: runs left `running` by a crashed process become `interrupted`; queued runs start. */
+  /**
+   * Start-up: runs left `running` by a process that is gone become `interrupted`; queued runs start.
+   * Runs that another live process is training (another window, `serve`, a CLI trainer) are theirs:
+   * only a dead owner (or, across hosts, a stale heartbeat) makes a run interrupted.
+   */
   start(): number[] {
     const interrupted = markInterruptedRuns(this.#opts.db, {
-      // A run whose worker is one of ours and alive is not interrupted.
-      isAlive: (pid) => [...this.#active.values()].some((j) => j.worker.pid === pid),
+      isAlive: (owner) =>
+        [...this.#active.values()].some((j) => j.worker.pid === owner.pid) || ownerAlive(owner, this.#opts.liveness),
     });
     for (const runId of interrupted) this.#emitStatus(runId);
     this.pump();
@@ -55,16 +70,14 @@ export class JobRunner {
     return [...this.#active.keys()];
   }
 
-  /** Starts queued runs while there is room. */
+  /** Starts queued runs while there is room: its own, and those whose queuing process is gone. */
   pump(): void {
     if (this.#closed) return;
     const limit = this.#opts.concurrency ?? 1;
     while (this.#active.size < limit) {
-      const next = this.#opts.db
-        .prepare(`SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1 OFFSET ?`)
-        .get(0) as { id: number } | undefined;
-      if (!next || this.#active.has(next.id)) return;
-      this.#launch(next.id);
+      const next = queuedRunsFor(this.#opts.db, thisProcess(), this.#opts.liveness).find((id) => !this.#active.has(id));
+      if (next === undefined) return;
+      this.#launch(next);
     }
   }
 
@@ -107,6 +120,8 @@ export class JobRunner {
   #onExit(job: ActiveJob, code: number | null, signal: string | null): void {
     const run = getRunRecord(this.#opts.db, job.runId);
     if (!run || isFinished(run.status) || run.status === 'interrupted') return;
+    // Another process's worker claimed the run first (ours found it taken and left): not ours to end.
+    if (run.status === 'running' && run.pid !== job.worker.pid) return;
     const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
     let to: RunStatus = 'interrupted';
     let reason = `The training process ${how} during epoch ${run.lastEpochDone + 2}; ${run.lastEpochDone >= 0 ? `epochs 1-${run.lastEpochDone + 1} are kept` : 'no epoch had finished'}. Resume it to continue from the last checkpoint.`;

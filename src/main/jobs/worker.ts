@@ -14,8 +14,14 @@ import {
   addArtifact,
   addRunNote,
   addSamples,
+  artifactsOf,
   claimRun,
+  databaseId,
   getRunRecord,
+  heartbeat,
+  HEARTBEAT_INTERVAL_MS,
+  ownsRun,
+  thisProcess,
   openStore,
   recordEpoch,
   saveEvaluation,
@@ -26,6 +32,16 @@ import {
 import type { FromWorker, ToWorker } from './protocol.js';
 import { ResourceSampler } from './sampler.js';
 import { sha256File } from '../files.js';
+
+/**
+ * A run's folder: `<runsDir>/<database UUID>/<run id>`, so two databases sharing one data folder
+ * never write into each other's runs. A run that already has checkpoints keeps the folder they are
+ * in (runs from before schema 4 live in `<runsDir>/<run id>`).
+ */
+export function runDirOf(db: Db, runsDir: string, runId: number): string {
+  const last = artifactsOf(db, runId).find((a) => a.kind === 'last') ?? artifactsOf(db, runId)[0];
+  return last && last.kind !== 'export' ? path.dirname(last.path) : path.join(runsDir, databaseId(db), String(runId));
+}
 
 export interface WorkerChannel {
   send(message: FromWorker): void;
@@ -38,7 +54,7 @@ const SAMPLE_INTERVAL_MS = 1000;
 
 export async function runWorker(channel: WorkerChannel): Promise<number> {
   const controller = new AbortController();
-  let stopReason: 'cancel' | 'shutdown' | undefined;
+  let stopReason: 'cancel' | 'shutdown' | 'lost' | undefined;
   const start = new Promise<Extract<ToWorker, { type: 'start' }>>((resolve) => {
     channel.onMessage((message) => {
       if (message.type === 'start') resolve(message);
@@ -50,16 +66,31 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
   });
   const { runId, dbPath, runsDir } = await start;
   const db = openStore(dbPath);
+  const me = thisProcess();
   const status = (to: RunStatus, reason: string | null) => {
+    // A run taken over by another process (it judged this one dead) is no longer ours to end.
+    if (!ownsRun(db, runId, me)) return;
     setRunStatus(db, runId, to, { reason });
     channel.send({ type: 'status', runId, status: to, reason });
   };
-  const claimed = claimRun(db, { pid: process.pid, runId });
+  const claimed = claimRun(db, { owner: me, runId });
   if (!claimed) {
     channel.send({ type: 'log', level: 'warning', message: `Run ${runId} is not queued any more; nothing to do.` });
     db.close();
     return 0;
   }
+  // The heartbeat tells processes on other hosts (which cannot check our pid) that the run is alive.
+  const beat = setInterval(() => {
+    if (heartbeat(db, runId, me) || stopReason) return;
+    stopReason = 'lost';
+    channel.send({
+      type: 'log',
+      level: 'warning',
+      message: `Run ${runId} was taken over by another FreezeLab process; this one stops training it.`,
+    });
+    controller.abort();
+  }, HEARTBEAT_INTERVAL_MS);
+  beat.unref();
   channel.send({ type: 'status', runId, status: 'running', reason: null });
 
   const sampler = new ResourceSampler({
@@ -75,7 +106,7 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
     // Whether the GPU is really used: libtensorflow's GPU build falls back to the CPU without CUDA.
     addRunNote(db, runId, 'info', `Backend ${backend.name}, device: ${describeDevice(backend).detail}.`);
     sampler.start();
-    const runDir = path.join(runsDir, String(runId));
+    const runDir = runDirOf(db, runsDir, runId);
     const outcome = await runTraining(config, {
       runDir,
       resume: claimed.lastEpochDone >= 0,
@@ -94,6 +125,11 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
         channel.send({ type: 'progress', progress });
       },
       onEpoch: (epoch, perClass) => {
+        if (!ownsRun(db, runId, me)) {
+          stopReason ??= 'lost';
+          controller.abort();
+          return;
+        }
         const peaks = sampler.takeWindowPeaks();
         const record = {
           ...epoch,
@@ -125,6 +161,7 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
     sampler.stop();
     flushSamples();
     if (error instanceof TrainingStopped || controller.signal.aborted) {
+      if (stopReason === 'lost') return 0;
       if (stopReason === 'shutdown')
         status('interrupted', 'FreezeLab was closed during the run. Resume it to continue.');
       else status('cancelled', `Cancelled by the user ${describeWhere(db, runId)}.`);
@@ -135,6 +172,7 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
     channel.send({ type: 'log', level: 'error', message: `Run ${runId} failed: ${message}` });
     return 1;
   } finally {
+    clearInterval(beat);
     db.close();
   }
 }

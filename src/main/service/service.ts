@@ -3,6 +3,8 @@
  * with an untrusted command name and input; the service validates both against the contract and
  * answers a `Result`, never throws.
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import {
   commands,
@@ -18,6 +20,7 @@ import { EventBus } from './events.js';
 import { appHandlers } from './handlers/app.js';
 import { modelHandlers } from './handlers/model.js';
 import type { BackendReport } from '../engine/tf/backend.js';
+import { DatabaseWatcher } from '../jobs/db-watch.js';
 import { JobRunner } from '../jobs/runner.js';
 import { forkWorker, workerEntry, type WorkerSpawner } from '../jobs/spawn.js';
 import { openStore, type Db } from '../store/index.js';
@@ -66,9 +69,13 @@ export function createService(options: ServiceOptions): Service {
   let backendPromise: Promise<BackendReport> | undefined;
   let db: Db | undefined;
   let runner: JobRunner | undefined;
+  let watcher: DatabaseWatcher | undefined;
   const store = (): Db => {
     if (!db) {
       db = openStore(options.paths.databasePath);
+      // Runs other processes start, finish or advance reach this process's list and followers.
+      watcher = new DatabaseWatcher(db, events, () => runner?.activeRunIds ?? []);
+      watcher.start();
       if (options.runJobs !== false) {
         runner = new JobRunner({
           db,
@@ -115,7 +122,14 @@ export function createService(options: ServiceOptions): Service {
     try {
       return { ok: true, value: await handler(parsed.data, context) };
     } catch (error) {
-      return { ok: false, error: toServiceError(error) };
+      const serviceError = toServiceError(error);
+      if (serviceError.code !== 'internal') return { ok: false, error: serviceError };
+      // A real fault: the user gets where the details are, for a bug report.
+      const log = logInternalError(options.paths.dataDir, name, error);
+      return {
+        ok: false,
+        error: { ...serviceError, hint: `This is a FreezeLab bug${log ? `; the details are in ${log}` : ''}.` },
+      };
     }
   }
 
@@ -125,6 +139,8 @@ export function createService(options: ServiceOptions): Service {
     dispatch,
     call: (name, input) => dispatch(name, input) as never,
     async close() {
+      watcher?.stop();
+      watcher = undefined;
       await runner?.close();
       db?.close();
       db = undefined;
@@ -166,4 +182,17 @@ export function toServiceError(error: unknown): ServiceError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'internal', message, hint: 'This is a FreezeLab bug; the message says what failed.' };
+}
+
+/** Appends an internal fault (command, message, stack) to `<dataDir>/logs/errors.log`; its path, or undefined if unwritable. */
+export function logInternalError(dataDir: string, command: string, error: unknown): string | undefined {
+  const file = path.join(dataDir, 'logs', 'errors.log');
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    appendFileSync(file, `${new Date().toISOString()} ${command}\n${detail}\n\n`);
+    return file;
+  } catch {
+    return undefined; // a log that cannot be written must not hide the error itself
+  }
 }

@@ -60,3 +60,42 @@ export class RunNotFoundError extends FreezeLabError {
     this.name = 'RunNotFoundError';
   }
 }
+
+/** A SQLite file that belongs to another application: refused before anything in it is changed. */
+export class StoreForeignError extends FreezeLabError {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      'bad-file',
+      `${file} is not a FreezeLab database: ${detail}. FreezeLab left it unchanged.`,
+      'Point --db (or FREEZELAB_DB) at a FreezeLab .db file, or at a path that does not exist yet to start a new one.',
+    );
+    this.name = 'StoreForeignError';
+  }
+}
+
+/** The database path cannot be used: a folder, a read-only file or folder, a parent that is a file. */
+export class StorePathError extends FreezeLabError {
+  constructor(
+    readonly file: string,
+    detail: string,
+    hint = 'Point --db (or FREEZELAB_DB) at a file FreezeLab can write, or fix the permissions.',
+  ) {
+    super('bad-file', `Cannot use ${file} as the FreezeLab database: ${detail}.`, hint);
+    this.name = 'StorePathError';
+  }
+}
+
+/** A run that another live process is training. */
+export class RunOwnedError extends FreezeLabError {
+  constructor(
+    readonly runId: number,
+    owner: string,
+    hint = 'Wait for it to finish, or cancel it from the FreezeLab window, server or command that is running it.',
+  ) {
+    super('conflict', `Run ${runId} is running in another FreezeLab process (${owner}).`, hint);
+    this.name = 'RunOwnedError';
+  }
+}

@@ -8,9 +8,34 @@ export {
   StoreNewerVersionError,
   StoreNotDatabaseError,
   StoreUnavailableError,
+  StoreForeignError,
+  StorePathError,
+  RunOwnedError,
 } from './errors.js';
+export { databaseId, FREEZELAB_APPLICATION_ID } from './identity.js';
+export {
+  describeOwner,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_STALE_MS,
+  localProcess,
+  ownerAlive,
+  pidAlive,
+  processStartTime,
+  thisProcess,
+  type LivenessProbe,
+  type ProcessIdentity,
+  type RunOwner,
+} from './owner.js';
 export { createRun, deleteRun, getRun, getRunRecord, listRuns, runsOfSweep, setRunModelInfo } from './queries/runs.js';
-export { claimRun, markInterruptedRuns, pidAlive, setRunStatus } from './queries/status.js';
+export {
+  claimRun,
+  heartbeat,
+  markInterruptedRuns,
+  ownsRun,
+  queuedRunsFor,
+  runOwner,
+  setRunStatus,
+} from './queries/status.js';
 export { classApOf, epochsOf, recordEpoch } from './queries/epochs.js';
 export { addSamples, samplesOf } from './queries/samples.js';
 export { addArtifact, artifactsOf } from './queries/artifacts.js';

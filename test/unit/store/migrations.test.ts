@@ -8,6 +8,10 @@ import {
   StoreNewerVersionError,
   StoreNotDatabaseError,
   StoreUnavailableError,
+  FREEZELAB_APPLICATION_ID,
+  databaseId,
+  markInterruptedRuns,
+  runOwner,
   getRun,
   listRuns,
   migrate,
@@ -57,6 +61,17 @@ const SEEDS: Record<number, (db: Db) => void> = {
     SEEDS[1]!(db);
     db.exec('UPDATE runs SET best_epoch = 1 WHERE id = 7');
   },
+  // v3 has run_notes; a running run (of an old build, which recorded only its pid) and a note.
+  3: (db) => {
+    SEEDS[2]!(db);
+    db.exec(`
+      INSERT INTO runs (id, created_at, name, status, config_json, dataset_path, model, img_size, batch, epochs,
+        freeze_spec, bn_policy, pid, started_at)
+      VALUES (8, 104, 'left running', 'running', '{}', '/d/coco128.yaml', 'yolov5n', 320, 8, 3, 'none', 'update',
+        4242, 105);
+      INSERT INTO run_notes (run_id, created_at, level, message) VALUES (7, 106, 'info', 'AutoAnchor fits');
+    `);
+  },
 };
 
 describe('migrations', () => {
@@ -84,8 +99,12 @@ describe('migrations', () => {
       'run_notes',
       'runs',
       'samples',
+      'store_meta',
       'sweeps',
     ]);
+    // v4: the header says FreezeLab, and the file has its own UUID for its run folders.
+    expect(db.pragma('application_id', { simple: true })).toBe(FREEZELAB_APPLICATION_ID);
+    expect(databaseId(db)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     for (const t of tables) expect(t, JSON.stringify(t)).toMatchObject({ strict: 1 });
     // STRICT really refuses a wrong type.
     expect(() =>
@@ -98,6 +117,7 @@ describe('migrations', () => {
     again.close();
   });
 
+  const uuids = new Set<string>();
   for (let v = 0; v < LATEST_SCHEMA_VERSION; v++) {
     it(`migrates a v${v} database with data to the latest version, keeping the data`, () => {
       const file = path.join(dir(), `v${v}.db`);
@@ -121,10 +141,19 @@ describe('migrations', () => {
         // which is what the runs list joins to show the best metrics.
         expect(detail.run.bestEpoch).toBe(1);
         expect(detail.classAp.map((c) => c.name)).toEqual(['person']);
-        expect(listRuns(db)[0]?.best).toMatchObject({ epoch: 1, map50_95: 0.3 });
+        expect(listRuns(db).find((s) => s.run.id === 7)?.best).toMatchObject({ epoch: 1, map50_95: 0.3 });
         expect(db.prepare('SELECT COUNT(*) AS n FROM samples').get()).toEqual({ n: 1 });
-        // v3 adds run notes: none for an old run.
-        expect(detail.notes).toEqual([]);
+        // v3 adds run notes.
+        expect(detail.notes.map((n) => n.message)).toEqual(v >= 3 ? ['AutoAnchor fits'] : []);
+      }
+      // v4: an application id and a UUID for every migrated file, different for each file.
+      expect(db.pragma('application_id', { simple: true })).toBe(FREEZELAB_APPLICATION_ID);
+      uuids.add(databaseId(db));
+      expect(uuids.size).toBe(v + 1);
+      if (v === 3) {
+        // An old build's running run has no owner host: nothing that can open schema 4 runs it.
+        expect(runOwner(db, 8)).toEqual({ pid: 4242, host: null, startedAt: null, heartbeatAt: null });
+        expect(markInterruptedRuns(db)).toEqual([8]);
       }
       db.close();
     });

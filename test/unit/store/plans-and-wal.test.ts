@@ -38,6 +38,7 @@ describe('query plans of the hot queries', () => {
     ['runs by status', RUN_LIST_SQL.byStatus, 'r', 'runs_by_status'],
     ['running runs at startup', STATUS_SQL.running, 'runs', 'runs_by_status'],
     ['claim the next queued run', STATUS_SQL.claimNext, 'runs', 'runs_by_status'],
+    ['queued runs a runner may start', STATUS_SQL.queued, 'runs', 'runs_by_status'],
     ['runs list, newest first', RUN_LIST_SQL.all, 'r', 'runs_by_created'],
     ['notes of a run', NOTE_SQL.ofRun, 'run_notes', 'run_notes_by_run'],
     ['a note already recorded', NOTE_SQL.same, 'run_notes', 'run_notes_by_run'],

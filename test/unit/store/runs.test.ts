@@ -112,7 +112,7 @@ describe('run status', () => {
     const queued = createRun(db, newRun()).id;
     recordEpoch(db, dead, epoch(0));
     recordEpoch(db, dead, epoch(1));
-    const ids = markInterruptedRuns(db, { isAlive: (pid) => pid === 5555, now: 9 });
+    const ids = markInterruptedRuns(db, { isAlive: (o) => o.pid === 5555, now: 9 });
     expect(ids.sort()).toEqual([dead, noPid].sort());
     expect(getRunRecord(db, dead)).toMatchObject({ status: 'interrupted', pid: null, finishedAt: 9 });
     expect(getRunRecord(db, dead).statusReason).toBe(

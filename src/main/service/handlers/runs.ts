@@ -1,5 +1,5 @@
 /** Runs, sweeps and comparisons: queue, inspect, cancel, resume, delete, compare. */
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   comparisonCsv,
@@ -15,17 +15,25 @@ import { resolveModelSource } from '../../engine/model/source.js';
 import { defaultWorkerCount } from '../../engine/parallel/pool.js';
 import { resolveHyp } from '../../engine/train/hyp.js';
 import { requireAnchorSizes } from '../../engine/train/setup.js';
+import { CHECKPOINT_FILES } from '../../engine/train/state.js';
 import { FreezeLabError } from '../../../shared/result.js';
-import type { NewRun } from '../../../shared/runs.js';
+import type { Artifact, NewRun } from '../../../shared/runs.js';
 import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
 import {
+  artifactsOf,
   comparisonRows,
   createRun,
   createSweep,
+  databaseId,
   deleteRun,
+  describeOwner,
   getRun,
   getRunRecord,
   listRuns,
+  markInterruptedRuns,
+  ownerAlive,
+  RunOwnedError,
+  runOwner,
   runsOfSweep,
   samplesOf,
   setRunStatus,
@@ -55,11 +63,13 @@ async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewR
   const freeze = formatFreezeSpec(spec);
   // Check now what would otherwise fail minutes later in the worker: the model, the freeze spec,
   // and anchors that only AutoAnchor could fill in.
+  // The hyp (a preset name or a file) is read now too: an unknown name fails here, not when the run starts.
+  const hyp = await resolveHyp(config.hyp);
   const modelSpec = config.model ?? config.weights;
   if (modelSpec !== undefined) {
     const source = await resolveModelSource(modelSpec);
     resolveFreeze(spec, source.graph.summary);
-    if (!config.autoanchor) requireAnchorSizes(source, await resolveHyp(config.hyp), false);
+    if (!config.autoanchor) requireAnchorSizes(source, hyp, false);
   }
   const data = path.resolve(config.data);
   const weights = config.weights ? path.resolve(config.weights) : null;
@@ -150,6 +160,12 @@ export const runHandlers: RunHandlers = {
 
   async 'runs.resume'(args, ctx) {
     const db = ctx.store();
+    if (getRunRecord(db, args.id).status === 'running') {
+      // A second worker on a live run would fight the first one over its epochs and status.
+      const owner = runOwner(db, args.id);
+      if (ownerAlive(owner)) throw new RunOwnedError(args.id, describeOwner(owner));
+      markInterruptedRuns(db); // its owner is gone: it is interrupted, and so resumable
+    }
     const run = getRunRecord(db, args.id);
     if (run.status !== 'interrupted' && run.status !== 'failed' && run.status !== 'cancelled') {
       throw new FreezeLabError(
@@ -166,14 +182,17 @@ export const runHandlers: RunHandlers = {
   },
 
   async 'runs.delete'(args, ctx) {
-    const files = deleteRun(ctx.store(), args.id);
-    await Promise.all(files.map((f) => rm(f, { force: true })));
-    await rm(path.join(ctx.paths.runsDir, String(args.id)), { recursive: true, force: true });
+    const db = ctx.store();
+    const own = path.join(ctx.paths.runsDir, databaseId(db), String(args.id));
+    const artifacts = artifactsOf(db, args.id);
+    deleteRun(db, args.id);
+    await rm(own, { recursive: true, force: true });
+    await removeLegacyFiles(artifacts, own);
     return { deleted: args.id };
   },
 
   async 'runs.export'(args, ctx) {
-    return { files: await writeRunExport(getRun(ctx.store(), args.id), path.resolve(args.dir)) };
+    return { files: await writeRunExport(getRun(ctx.store(), args.id), path.resolve(args.dir), args.force) };
   },
 
   async 'runs.compare'(args, ctx) {
@@ -181,6 +200,27 @@ export const runHandlers: RunHandlers = {
     return compareRuns(ctx.store(), ids, options);
   },
 };
+
+/**
+ * Runs from before schema 4 kept their files in `<runsDir>/<run id>`, a folder another database
+ * sharing the data folder may have written over: such a folder is removed only when every
+ * checkpoint in it still has the checksum this database recorded (then its training state goes
+ * too); otherwise it is the other database's now and is left as it is.
+ */
+async function removeLegacyFiles(artifacts: readonly Artifact[], ownDir: string): Promise<void> {
+  const byDir = new Map<string, Artifact[]>();
+  for (const a of artifacts) {
+    if (a.kind === 'export' || a.path.startsWith(ownDir + path.sep)) continue;
+    byDir.set(path.dirname(a.path), [...(byDir.get(path.dirname(a.path)) ?? []), a]);
+  }
+  for (const [dir, files] of byDir) {
+    const sums = await Promise.all(files.map((a) => sha256File(a.path).catch(() => null)));
+    if (!files.every((a, i) => a.sha256 !== null && sums[i] === a.sha256)) continue;
+    await Promise.all(files.map((a) => rm(a.path, { force: true })));
+    await rm(path.join(dir, CHECKPOINT_FILES.state), { force: true });
+    await rmdir(dir).catch(() => undefined); // something else is in it: keep it
+  }
+}
 
 /** sha256 of a hyp file, so runs with the same file name but other contents do not compare. */
 async function hypDigest(hypName: string | null): Promise<string | null> {

@@ -8,6 +8,11 @@ import { artifactsOf } from './artifacts.js';
 import { classApOf, epochsOf } from './epochs.js';
 import { latestEvaluation } from './evaluations.js';
 import { int, toHeadline, toRun, type RunRow } from './rows.js';
+import { thisProcess, type ProcessIdentity } from '../owner.js';
+
+/** The `queued_by_json` of a run queued by `who` at `at`. */
+export const queuedByJson = (who: ProcessIdentity, at: number): string =>
+  JSON.stringify({ pid: who.pid, host: who.host, startedAt: who.startedAt, at });
 
 const HEADLINE = ['epoch', 'precision', 'recall', 'map50', 'map50_95', 'fitness'];
 const headlineCols = (alias: string, prefix: string) =>
@@ -33,14 +38,14 @@ const toSummary = (row: RunRow & Record<string, unknown>): RunSummary => ({
   best: toHeadline(row, 'b_'),
 });
 
-/** Inserts a queued run and returns it. */
+/** Inserts a queued run, queued by this process, and returns it. */
 export function createRun(db: Db, run: NewRun, now: number = Date.now()): RunRecord {
   const info = db
     .prepare(
       `INSERT INTO runs (created_at, name, sweep_id, status, config_json, dataset_path, dataset_fingerprint,
          weights_path, weights_sha256, model, img_size, batch, epochs, freeze_spec, frozen_modules_json,
-         bn_policy, hyp_name, backend, trainable_params, total_params, seed)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bn_policy, hyp_name, backend, trainable_params, total_params, seed, queued_by_json)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       now,
@@ -63,6 +68,7 @@ export function createRun(db: Db, run: NewRun, now: number = Date.now()): RunRec
       int(run.trainableParams),
       int(run.totalParams),
       run.seed ?? 0,
+      queuedByJson(thisProcess(), now),
     );
   return getRunRecord(db, Number(info.lastInsertRowid));
 }
