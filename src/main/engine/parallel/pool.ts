@@ -3,13 +3,11 @@
  * TensorFlow.js backend and model copy (replica.ts), one request in flight per replica. A replica
  * that dies or throws fails what was asked of it with a message that says which and why.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../tf/backend.js';
 import type { FromReplica, ReplicaModelSpec, ReplicaTrainSpec, ToReplica } from './protocol.js';
+import { spawnModuleThread } from './thread.js';
 
 /** A replica thread stopped (crashed, was killed or ran out of memory): the work cannot go on. */
 export class ReplicaLostError extends Error {
@@ -55,18 +53,9 @@ interface Thread {
   lost?: ReplicaLostError;
 }
 
-const require = createRequire(import.meta.url);
-
-/** Starts a replica thread: the compiled module, or the TypeScript source through tsx (tests, benches). */
+/** Starts a replica thread (replica-thread.ts). */
 function spawnReplicaThread(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./replica-thread.js', here));
-  const entry = new URL('./replica-thread.ts', here).href;
-  const tsx = pathToFileURL(
-    path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs'),
-  ).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true });
+  return spawnModuleThread(import.meta.url, './replica-thread');
 }
 
 export class ReplicaPool {

@@ -1,11 +1,10 @@
 import type { Handlers } from '../../../shared/contract.js';
-import { checkDataset } from '../../engine/data/check.js';
 import type { ServiceContext } from '../service.js';
+import { runTask } from '../tasks/offload.js';
 
 type DataHandlers = Pick<Handlers<ServiceContext>, 'data.check'>;
 
 export const dataHandlers: DataHandlers = {
-  async 'data.check'(args) {
-    return checkDataset(args.data);
-  },
+  // Off the event loop: checking thousands of images must not stall the service (and `serve`).
+  'data.check': (args) => runTask('data.check', args, `Checking ${args.data}`),
 };
