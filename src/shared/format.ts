@@ -24,17 +24,17 @@ export function compactList(indices: readonly number[]): string {
   return parts.join(', ');
 }
 
-/** FreezeLab's own progress line rewrite (carriage return, erase line): the one sequence let through. */
+/** FreezeLab's own progress line rewrite (carriage return, erase line), let through. */
 const LINE_REWRITE = '\r\x1b[2K';
 
 /**
  * Text safe to print on a terminal: C0 and C1 control characters other than newline and tab are
  * written as `\xHH`, so a name or path from a file cannot move the cursor, recolour or retitle the
- * terminal. The progress line's own rewrite sequence passes.
+ * terminal. CSV line ends (CR LF) and the progress line's own rewrite sequence pass.
  */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what this finds
-  return text.replace(/\r\x1b\[2K|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) =>
-    m === LINE_REWRITE ? m : `\\x${m.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  return text.replace(/\r\n|\r\x1b\[2K|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) =>
+    m === LINE_REWRITE || m === '\r\n' ? m : `\\x${m.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }

@@ -8,6 +8,7 @@ describe('control characters from users files are printed escaped', () => {
     expect(printable('cat\x1b]0;pwned\x07')).toBe('cat\\x1b]0;pwned\\x07');
     expect(printable('a\rb\x00c\x7f\x9b31m')).toBe('a\\x0db\\x00c\\x7f\\x9b31m');
     expect(printable('\r\x1b[2Kepoch 1/3')).toBe('\r\x1b[2Kepoch 1/3');
+    expect(printable('a,b\r\nc,d\r\n')).toBe('a,b\r\nc,d\r\n'); // CSV line ends
     expect(printable('\x1b[2J')).toBe('\\x1b[2J');
   });
 
