@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { predict } from '../src/main/engine/infer/detect.js';
 import { instantiateModel, resolveModelSource } from '../src/main/engine/model/source.js';
-import { type BackendChoice, initBackend } from '../src/main/engine/tf/backend.js';
+import { initBackend } from '../src/main/engine/tf/backend.js';
+import type { BackendName } from '../src/shared/backend.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sharedDir = process.env.FREEZELAB_SHARED ?? path.resolve(root, '..', 'shared');
@@ -52,7 +53,7 @@ function median(xs: readonly number[]): number {
 }
 
 /** Runs the cases of one backend in this process; returns the rows. */
-async function runBackend(name: BackendChoice): Promise<Row[]> {
+async function runBackend(name: BackendName): Promise<Row[]> {
   await initBackend({ prefer: name });
   const src = await resolveModelSource(path.join(sharedDir, 'weights', 'yolov5n.pt'));
   const { model } = instantiateModel(src);
@@ -84,7 +85,7 @@ async function runBackend(name: BackendChoice): Promise<Row[]> {
 
 const child = process.argv.indexOf('--backend');
 if (child >= 0) {
-  const rows = await runBackend(process.argv[child + 1] as BackendChoice);
+  const rows = await runBackend(process.argv[child + 1] as BackendName);
   process.stdout.write(`${JSON.stringify(rows)}\n`);
 } else {
   const rows: Row[] = [];

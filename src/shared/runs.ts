@@ -3,19 +3,13 @@
  * keeps, the job runner writes and the UI shows. Byte counts are integers, times are ms since the
  * Unix epoch unless a field says otherwise.
  */
+import { z } from 'zod';
 import type { ClassMetrics, EvalResult } from './metrics.js';
 
 /** Lifecycle of a run. `interrupted` means the process running it died without saying why. */
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'queued',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-  'interrupted',
-];
+export const runStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+export const RUN_STATUSES: readonly RunStatus[] = runStatusSchema.options;
 
 /**
  * Legal status changes. `completed` is final; a failed, cancelled or interrupted run may be queued
@@ -40,8 +34,25 @@ export function isFinished(status: RunStatus): boolean {
   return status !== 'queued' && status !== 'running';
 }
 
-/** How BatchNorm layers of frozen modules behave: keep updating running stats, or freeze them. */
-export type BnPolicy = 'update' | 'freeze';
+/**
+ * Statuses a run can be resumed from (queued again, continuing after its last epoch): those the
+ * lifecycle lets go back to `queued`, i.e. interrupted, failed and cancelled.
+ */
+export const RESUMABLE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => canTransition(s, 'queued'));
+
+/** Whether a run in `status` can be resumed (see {@link RESUMABLE_STATUSES}). */
+export function isResumable(status: RunStatus): boolean {
+  return RESUMABLE_STATUSES.includes(status);
+}
+
+/**
+ * How BatchNorm layers of frozen modules behave: keep updating running stats (`update`, YOLOv5's
+ * behaviour), or freeze them (`freeze`: eval-mode statistics). Stored as the runs table's
+ * `bn_policy` and as the training config's `bnFrozen`.
+ */
+export const bnPolicySchema = z.enum(['update', 'freeze']);
+export type BnPolicy = z.infer<typeof bnPolicySchema>;
+export const BN_POLICIES: readonly BnPolicy[] = bnPolicySchema.options;
 
 /** What a caller supplies to create a run; the store fills id, status and timestamps. */
 export interface NewRun {

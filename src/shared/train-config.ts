@@ -3,9 +3,8 @@
  * Defaults follow the Ultralytics freeze guide's experiments (img 320 here for CPU budgets).
  */
 import { z } from 'zod';
-
-export const BACKEND_CHOICES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_CHOICES)[number];
+import { backendSchema } from './backend.js';
+import { bnPolicySchema } from './runs.js';
 
 export const imgSizeSchema = z
   .number()
@@ -39,8 +38,8 @@ const trainFields = {
   /** Hyper-parameters: scratch-low | finetune | VOC, or a YAML file. */
   hyp: z.string().trim().min(1).max(4096).default('scratch-low'),
   /** BatchNorm of frozen modules: `update` (YOLOv5) or `freeze` (eval-mode statistics). */
-  bnFrozen: z.enum(['update', 'freeze']).default('update'),
-  backend: z.enum(BACKEND_CHOICES).optional(),
+  bnFrozen: bnPolicySchema.default('update'),
+  backend: backendSchema.optional(),
   seed: z
     .number()
     .int()
@@ -80,11 +79,7 @@ export const sweepRequestSchema = z
     freeze: z.undefined().optional(),
     /** One run per freeze spec (and per BN policy and model, when given). */
     freezes: z.array(freezeTextSchema.min(1)).min(1).max(32),
-    bnPolicies: z
-      .array(z.enum(['update', 'freeze']))
-      .min(1)
-      .max(2)
-      .optional(),
+    bnPolicies: z.array(bnPolicySchema).min(1).max(2).optional(),
     models: z.array(modelSpecSchema).min(1).max(5).optional(),
     /**
      * Repeats: K runs of each configuration, with seeds seed, seed+1, ..., seed+K-1, so a

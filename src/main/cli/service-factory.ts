@@ -1,19 +1,20 @@
 /** Builds the service for a CLI or web-host process from its command line. */
-import { initBackend, type BackendChoice } from '../engine/tf/backend.js';
+import { BACKENDS, backendSchema, type BackendName } from '../../shared/backend.js';
+import { initBackend } from '../engine/tf/backend.js';
 import { resolveDataPaths } from '../paths.js';
 import { createService, type HostKind, type Service } from '../service/service.js';
 import { UsageError, type CliValues } from './cli.js';
 
-const BACKENDS: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The backends as help text says them: "tensorflow-gpu, tensorflow, wasm or cpu". */
+export const BACKEND_WORDS = `${BACKENDS.slice(0, -1).join(', ')} or ${BACKENDS.at(-1)}`;
 
 /** `--backend NAME`, validated; undefined means "the best that loads". */
-export function backendOption(values: CliValues): BackendChoice | undefined {
+export function backendOption(values: CliValues): BackendName | undefined {
   const raw = values.backend;
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !(BACKENDS as readonly string[]).includes(raw)) {
-    throw new UsageError(`--backend takes one of ${BACKENDS.join(', ')}, got '${String(raw)}'.`);
-  }
-  return raw as BackendChoice;
+  const parsed = backendSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--backend takes one of ${BACKENDS.join(', ')}, got '${String(raw)}'.`);
+  return parsed.data;
 }
 
 export function serviceFor(host: HostKind, values: CliValues, opts: { runJobs?: boolean } = {}): Service {

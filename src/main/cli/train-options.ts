@@ -1,9 +1,10 @@
 /** The training options shared by `freezelab train` and `freezelab sweep`. */
 import { formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
+import { bnPolicySchema } from '../../shared/runs.js';
 import { MAX_WORKERS, type TrainConfigInput } from '../../shared/train-config.js';
 import { builtinName } from '../engine/model/source.js';
 import { type CliValues, intOption, UsageError } from './cli.js';
-import { backendOption } from './service-factory.js';
+import { BACKEND_WORDS, backendOption } from './service-factory.js';
 
 export const trainOptionSpec = {
   weights: { type: 'string' },
@@ -35,7 +36,7 @@ export const trainOptionHelp = [
   '  --epochs N       epochs (default 3)',
   '  --hyp H          scratch-low (default), finetune, VOC, or a hyp YAML file',
   '  --bn-frozen P    BatchNorm of frozen modules: update (YOLOv5, default) or freeze',
-  '  --backend NAME   tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
+  `  --backend NAME   ${BACKEND_WORDS} (default: the best that loads)`,
   '  --seed S         seed of initialisation and augmentation (default 0)',
   '  --cache          keep decoded training images in memory, however many (datasets that',
   '                   decode to at most 1 GiB and a tenth of RAM are kept anyway)',
@@ -60,9 +61,10 @@ export function trainInput(values: CliValues): Omit<TrainConfigInput, 'freeze'> 
   const weights = text(values, 'weights');
   const model = text(values, 'model');
   if (!weights && !model) throw new UsageError('give --weights (a .pt file) or --model (n, s, m, l, x or a .yaml).');
-  const bn = text(values, 'bn-frozen');
-  if (bn !== undefined && bn !== 'update' && bn !== 'freeze') {
-    throw new UsageError(`--bn-frozen takes update or freeze, got '${bn}'.`);
+  const bnText = text(values, 'bn-frozen');
+  const bn = bnText === undefined ? undefined : bnPolicySchema.safeParse(bnText).data;
+  if (bnText !== undefined && bn === undefined) {
+    throw new UsageError(`--bn-frozen takes update or freeze, got '${bnText}'.`);
   }
   const backend = backendOption(values);
   const hyp = text(values, 'hyp');

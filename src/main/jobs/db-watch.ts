@@ -4,7 +4,7 @@
  * (which refreshes on run events) and a CLI following a run another process trains would not move.
  */
 import type { RunStatus } from '../../shared/runs.js';
-import type { EventBus } from '../service/events.js';
+import type { EventBus } from './events.js';
 import type { Db } from '../store/index.js';
 
 /** How often the watcher looks (one `PRAGMA data_version` read when nothing changed). */

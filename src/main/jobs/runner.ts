@@ -5,7 +5,7 @@
  * a batch boundary, and marks a run `interrupted` when its process dies without finishing it.
  */
 import { isFinished, type RunStatus } from '../../shared/runs.js';
-import type { EventBus } from '../service/events.js';
+import type { EventBus } from './events.js';
 import {
   getRunRecord,
   markInterruptedRuns,

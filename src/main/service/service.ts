@@ -16,7 +16,7 @@ import {
 } from '../../shared/contract.js';
 import { FreezeLabError, type ErrorCode, type Result, type ServiceError } from '../../shared/result.js';
 import type { DataPaths } from '../paths.js';
-import { EventBus } from './events.js';
+import { EventBus } from '../jobs/events.js';
 import { appHandlers } from './handlers/app.js';
 import { modelHandlers } from './handlers/model.js';
 import type { BackendReport } from '../engine/tf/backend.js';

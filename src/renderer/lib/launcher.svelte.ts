@@ -8,24 +8,15 @@ import type { DatasetReport } from '../../shared/report.js';
 import { FREEZE_PRESETS, formatFreezeSpec, parseFreezeSpec } from '../../shared/freeze.js';
 import { DEFAULT_HYP_PRESET, HYP_PRESET_INFO } from '../../shared/hyp.js';
 import type { ServiceError } from '../../shared/result.js';
-import {
-  MAX_SEEDS,
-  type BackendName,
-  type SweepRequestInput,
-  type TrainConfigInput,
-} from '../../shared/train-config.js';
+import { BACKENDS, type BackendName } from '../../shared/backend.js';
+import { BN_POLICIES, type BnPolicy } from '../../shared/runs.js';
+import { MAX_SEEDS, type SweepRequestInput, type TrainConfigInput } from '../../shared/train-config.js';
 import { client } from './client.js';
 
 /** Built-in model sizes, plus 'weights' (the architecture stored in the weights) and 'yaml'. */
 export const MODEL_CHOICES = ['n', 's', 'm', 'l', 'x'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number] | 'weights' | 'yaml';
-export const BACKEND_OPTIONS: readonly ('auto' | BackendName)[] = [
-  'auto',
-  'wasm',
-  'cpu',
-  'tensorflow',
-  'tensorflow-gpu',
-];
+export const BACKEND_OPTIONS: readonly ('auto' | BackendName)[] = ['auto', ...BACKENDS];
 export const HYP_OPTIONS = [...HYP_PRESET_INFO.map((h) => h.id), 'file'] as const;
 
 const CHECK_DELAY_MS = 600;
@@ -59,7 +50,7 @@ export class LauncherState {
   hyp = $state<(typeof HYP_OPTIONS)[number]>(DEFAULT_HYP_PRESET);
   hypFile = $state('');
   freeze = $state('backbone');
-  bnPolicy = $state<'update' | 'freeze'>('update');
+  bnPolicy = $state<BnPolicy>('update');
   backend = $state<'auto' | BackendName>('auto');
   seed = $state(0);
   /** YOLOv5's AutoAnchor (on by default, as in YOLOv5). */
@@ -200,7 +191,7 @@ export class LauncherState {
     const request: SweepRequestInput = {
       ...this.#common(),
       freezes: this.sweepSpecs,
-      ...(this.sweepBothBn ? { bnPolicies: ['update', 'freeze'] as ('update' | 'freeze')[] } : {}),
+      ...(this.sweepBothBn ? { bnPolicies: [...BN_POLICIES] } : {}),
       ...(this.sweepRepeats > 1 ? { seeds: this.sweepRepeats } : {}),
     };
     return this.#submit(async () => {

@@ -70,7 +70,6 @@ const REFRESH_DELAY_MS = 300;
 
 /** Statuses an action applies to. */
 export const canCancel = (s: RunStatus): boolean => s === 'queued' || s === 'running';
-export const canResume = (s: RunStatus): boolean => s === 'interrupted' || s === 'failed' || s === 'cancelled';
 export const canDelete = (s: RunStatus): boolean => isFinished(s);
 
 export class RunsState {

@@ -23,6 +23,14 @@ describe('numpy semantics', () => {
     expect(x[1]).toBeCloseTo(0.01, 15);
     expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4].map(roundHalfEven)).toEqual([0, 2, 2, 0, -2, 2]);
   });
+  it('roundHalfEven: ties to even on both signs, plain rounding otherwise, never -0', () => {
+    // Ties go to the even neighbour, below and above zero.
+    expect([0.5, 1.5, 2.5, 3.5, -2.5, -3.5, 1e6 + 0.5].map(roundHalfEven)).toEqual([0, 2, 2, 4, -2, -4, 1e6]);
+    // Non-ties round to the nearest integer, negatives included.
+    expect([2.4, 2.6, -2.4, -2.6, -1.2, 7].map(roundHalfEven)).toEqual([2, 3, -2, -3, -1, 7]);
+    // Math.round(-0.4) and Math.round(-0.5) are -0; Python's int round() gives 0.
+    for (const v of [-0, -0.4, -0.5, -1e-9]) expect(Object.is(roundHalfEven(v), 0)).toBe(true);
+  });
 });
 
 describe('computeAp / smooth', () => {

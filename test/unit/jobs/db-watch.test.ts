@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseWatcher } from '../../../src/main/jobs/db-watch.js';
-import { EventBus } from '../../../src/main/service/events.js';
+import { EventBus } from '../../../src/main/jobs/events.js';
 import type { EventMessage } from '../../../src/shared/contract.js';
 import { createRun, openStore, recordEpoch, setRunStatus, type Db } from '../../../src/main/store/index.js';
 import { epoch, newRun, tempDir } from '../store/fixtures.js';

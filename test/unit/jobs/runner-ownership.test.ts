@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FromWorker, ToWorker } from '../../../src/main/jobs/protocol.js';
 import { JobRunner } from '../../../src/main/jobs/runner.js';
 import type { WorkerHandle } from '../../../src/main/jobs/spawn.js';
-import { EventBus } from '../../../src/main/service/events.js';
+import { EventBus } from '../../../src/main/jobs/events.js';
 import {
   claimRun,
   createRun,

@@ -4,10 +4,10 @@ import {
   interp,
   lrLambda,
   nominalAccumulate,
-  roundHalfEven,
   scaledWeightDecay,
   warmupIterations,
 } from '../../../src/main/engine/train/schedule.js';
+import { roundHalfEven } from '../../../src/main/engine/eval/numpy.js';
 import { HYP_PRESETS } from '../../../src/shared/hyp.js';
 
 const hyp = HYP_PRESETS['scratch-low'];

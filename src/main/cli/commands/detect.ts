@@ -4,7 +4,7 @@ import { instantiateModel, resolveModelSource } from '../../engine/model/source.
 import { initBackend } from '../../engine/tf/backend.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
-import { backendOption } from '../service-factory.js';
+import { BACKEND_WORDS, backendOption } from '../service-factory.js';
 
 /** `person 0.88 [55, 398, 211, 889]` per detection. */
 export function formatDetections(r: DetectResult): string {
@@ -22,7 +22,7 @@ export const detectCommand: CliCommand = {
     '  --source IMAGE  the image file',
     '  --img N         input long side in pixels (rounded up to a multiple of the stride)',
     '  --conf X        confidence threshold; --iou X: NMS IoU threshold',
-    '  --backend NAME  tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
+    `  --backend NAME  ${BACKEND_WORDS} (default: the best that loads)`,
     '',
     'Prints one line per detection: class confidence [x1, y1, x2, y2] in image pixels.',
   ].join('\n'),

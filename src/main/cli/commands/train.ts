@@ -1,5 +1,5 @@
 import { parseFreezeSpec } from '../../../shared/freeze.js';
-import type { RunDetail } from '../../../shared/runs.js';
+import { bnPolicySchema, type RunDetail } from '../../../shared/runs.js';
 import { MAX_SEEDS } from '../../../shared/train-config.js';
 import { UsageError, intOption, type CliCommand, type CliIO, type CliValues } from '../cli.js';
 import { exitCodeFor, followRuns } from '../follow.js';
@@ -112,9 +112,10 @@ export const sweepCommand: CliCommand = {
         throw new UsageError(`--freeze '${f}': ${(error as Error).message}`);
       }
     }
-    const bn = list(values['bn-frozen']);
-    if (bn?.some((b) => b !== 'update' && b !== 'freeze'))
+    const bnList = list(values['bn-frozen']);
+    if (bnList?.some((b) => !bnPolicySchema.safeParse(b).success))
       throw new UsageError('--bn-frozen takes update, freeze or both.');
+    const bn = bnList?.map((b) => bnPolicySchema.parse(b));
     const models = list(values.models);
     const seeds = intOption(values, 'seeds', 1, 1, MAX_SEEDS);
     const { bnFrozen: _single, ...input } = trainInput({
@@ -127,7 +128,7 @@ export const sweepCommand: CliCommand = {
     const started = await service.call('sweeps.start', {
       ...input,
       freezes,
-      ...(bn ? { bnPolicies: bn as ('update' | 'freeze')[] } : {}),
+      ...(bn ? { bnPolicies: bn } : {}),
       ...(models ? { models } : {}),
       ...(seeds > 1 ? { seeds } : {}),
     });

@@ -6,7 +6,7 @@ import { defaultWorkerCount } from '../../engine/parallel/pool.js';
 import { MAX_WORKERS } from '../../../shared/train-config.js';
 import { initBackend } from '../../engine/tf/backend.js';
 import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
-import { backendOption } from '../service-factory.js';
+import { BACKEND_WORDS, backendOption } from '../service-factory.js';
 
 /** Python's '%.3g'. */
 function g3(v: number): string {
@@ -50,7 +50,7 @@ export const valCommand: CliCommand = {
     '  --data D        the dataset YAML (like coco128.yaml)',
     '  --img N         input long side in pixels; --batch N: images per forward pass',
     '  --split NAME    val (default), train or test',
-    '  --backend NAME  tensorflow-gpu, tensorflow, wasm or cpu (default: the best that loads)',
+    `  --backend NAME  ${BACKEND_WORDS} (default: the best that loads)`,
     '  --workers N     batches run on N threads at once, each with its own model copy',
     '                  (default: one per core on WASM/CPU, 1 on native TensorFlow)',
     '',

@@ -66,7 +66,11 @@ export function trapz(y: ArrayLike<number>, x: ArrayLike<number>): number {
   return s;
 }
 
-/** Python's round(): half to even. */
+/**
+ * Python's round() and NumPy's .round() (half to even: round(0.5) = 0, round(2.5) = 2), also
+ * OpenCV's cvRound. The engine's one copy: YAML depth scaling, the training schedule, letterbox,
+ * resize and detection boxes all use it. Never returns -0.
+ */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   // Math.round rounds .5 up; Python rounds .5 to the even neighbour.

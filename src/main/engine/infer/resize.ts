@@ -5,6 +5,7 @@
  * weights (and the SIMD vertical pass's rounding); INTER_AREA uses float32 area weights, or
  * whole-cell integer averages when the shrink factors are whole numbers.
  */
+import { roundHalfEven } from '../eval/numpy.js'; // as cvRound / saturate_cast: half to even
 
 /** An 8-bit image, rows of pixels with `channels` interleaved values (HWC). */
 export interface RgbImage {
@@ -19,12 +20,6 @@ export type Interpolation = 'linear' | 'area';
 
 const COEF_BITS = 11;
 const COEF_SCALE = 1 << COEF_BITS;
-
-/** cvRound / saturate_cast: round half to even. */
-function cvRound(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * cv2.resize(img, (width, height), interpolation), including OpenCV's integer-factor INTER_AREA
@@ -65,7 +60,7 @@ function resizeAreaFast(img: RgbImage, sx: number, sy: number): RgbImage {
         }
         // ResizeAreaFastVec for 2x2; otherwise saturate_cast<uchar>(sum * (1.f / area)).
         out[(dy * width + dx) * cn + c] =
-          sx === 2 && sy === 2 ? (sum + 2) >> 2 : Math.min(255, cvRound(Math.fround(sum * scale)));
+          sx === 2 && sy === 2 ? (sum + 2) >> 2 : Math.min(255, roundHalfEven(Math.fround(sum * scale)));
       }
     }
   }
@@ -91,8 +86,8 @@ function linearTab(src: number, dst: number): { ofs: Int32Array; a0: Int32Array;
       s = src - 1;
     }
     ofs[d] = s;
-    a0[d] = cvRound(Math.fround(1 - f) * COEF_SCALE);
-    a1[d] = cvRound(f * COEF_SCALE);
+    a0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
+    a1[d] = roundHalfEven(f * COEF_SCALE);
   }
   return { ofs, a0, a1 };
 }
@@ -188,7 +183,7 @@ function resizeArea(img: RgbImage, width: number, height: number): RgbImage {
   let prevDy = -1;
   const flush = (dy: number): void => {
     for (let x = 0; x < rowLen; x++) {
-      const v = cvRound(sum[x]!);
+      const v = roundHalfEven(sum[x]!);
       out[dy * rowLen + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   };

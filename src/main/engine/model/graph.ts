@@ -4,6 +4,7 @@
  */
 import type { FreezeGraphSummary } from '../../../shared/freeze.js';
 import type { ArchArg, ModelSection } from '../../../shared/arch.js';
+import { roundHalfEven } from '../eval/numpy.js';
 import { blockTensors } from './blocks.js';
 import type { Block, BottleneckBlock, ConvSpec, TensorSpec } from './blocks.js';
 import { canonicalModuleName, MODEL_LIMITS, ModelYamlError } from './yaml.js';
@@ -51,12 +52,6 @@ export interface ModelGraph {
 export interface BuildGraphOptions {
   /** Override the YAML's nc (YOLOv5 Model(cfg, nc=...)). */
   readonly nc?: number;
-}
-
-/** Python round (half to even), as YOLOv5's `round(n * gd)` uses. */
-function pyRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** YOLOv5 utils/general.py make_divisible. */
@@ -129,7 +124,7 @@ export function buildGraph(cfg: ModelYaml, opts: BuildGraphOptions = {}): ModelG
         return fail(`argument ${j} (${what}) must be True or False, got ${JSON.stringify(v)}`);
       return v;
     };
-    const nScaled = row.number > 1 ? Math.max(pyRound(row.number * gd), 1) : row.number;
+    const nScaled = row.number > 1 ? Math.max(roundHalfEven(row.number * gd), 1) : row.number;
     const p = `model.${i}`;
     const conv = (
       prefix: string,

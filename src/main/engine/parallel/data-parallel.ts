@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedTensors } from '../host-tensor.js';
 import type { Detections, NmsOptions } from '../infer/nms.js';
 import type { YoloModel } from '../model/forward.js';
-import type { BackendChoice } from '../tf/backend.js';
+import type { BackendName } from '../../../shared/backend.js';
 import { lossNormFor } from '../train/loss.js';
 import type { YoloSgd } from '../train/optimizer.js';
 import { sliceBatch, type StepBatch, type StepLosses, type StepModel } from '../train/step.js';
@@ -74,7 +74,7 @@ export function startInferencePool(
   model: YoloModel,
   yaml: Record<string, unknown>,
   size: number,
-  backend: BackendChoice,
+  backend: BackendName,
 ): Promise<ReplicaPool> {
   return ReplicaPool.start({ size, backend, model: { yaml, nc: model.graph.nc, tensors: model.exportTensors() } });
 }
@@ -90,7 +90,7 @@ export class DataParallel {
   }
 
   /** Starts `size` replicas of the set-up's model, in its current state, on `backend`. */
-  static async start(s: ParallelSetup, size: number, backend: BackendChoice): Promise<DataParallel> {
+  static async start(s: ParallelSetup, size: number, backend: BackendName): Promise<DataParallel> {
     const names = new Map([...s.model.params].map(([name, p]) => [p.variable.name, name]));
     const trainable = s.trainableVars.map((v) => {
       const name = names.get(v.name);

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { BackendChoice } from '../tf/backend.js';
+import type { BackendName } from '../../../shared/backend.js';
 import type { FromReplica, ReplicaModelSpec, ReplicaTrainSpec, ToReplica } from './protocol.js';
 import { spawnModuleThread } from './thread.js';
 
@@ -32,14 +32,14 @@ export class ReplicaError extends Error {
 /** Options of {@link ReplicaPool.start}. */
 export interface PoolOptions {
   readonly size: number;
-  readonly backend: BackendChoice;
+  readonly backend: BackendName;
   readonly model: ReplicaModelSpec;
   /** Set up each replica for training (absent: inference only). */
   readonly train?: ReplicaTrainSpec;
 }
 
 /** Workers a run uses by default: one per core on WASM and CPU (one thread each); native TensorFlow uses every core itself. */
-export function defaultWorkerCount(backend?: BackendChoice): number {
+export function defaultWorkerCount(backend?: BackendName): number {
   return backend === 'tensorflow' || backend === 'tensorflow-gpu' ? 1 : Math.max(1, availableParallelism());
 }
 

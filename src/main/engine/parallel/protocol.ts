@@ -3,7 +3,7 @@
  * inference). Each replica owns a TensorFlow.js backend and a copy of the model; the coordinator
  * owns the optimizer, the EMA and the loader. Arrays travel as typed arrays (structured clone).
  */
-import type { BackendChoice } from '../tf/backend.js';
+import type { BackendName } from '../../../shared/backend.js';
 import type { NamedTensors } from '../host-tensor.js';
 import type { Detections, NmsOptions } from '../infer/nms.js';
 import type { LossContext, LossNorm } from '../train/loss.js';
@@ -31,7 +31,7 @@ export interface InitMessage {
   readonly type: 'init';
   readonly seq: number;
   readonly rank: number;
-  readonly backend: BackendChoice;
+  readonly backend: BackendName;
   readonly model: ReplicaModelSpec;
   readonly train?: ReplicaTrainSpec;
 }

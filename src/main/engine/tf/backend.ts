@@ -18,16 +18,14 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { BACKENDS, type BackendName } from '../../../shared/backend.js';
 import { probeDevice, type BackendDevice } from './device.js';
 
 export type { BackendDevice } from './device.js';
 
-/** Backends the engine knows, fastest first. */
-export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-
 /** One backend tried by {@link initBackend}. */
 export interface BackendAttempt {
-  name: BackendChoice;
+  name: BackendName;
   ok: boolean;
   /** One line a person can read, e.g. "@tensorflow/tfjs-node-gpu: not installed". */
   reason?: string;
@@ -35,8 +33,8 @@ export interface BackendAttempt {
 
 /** Result of {@link initBackend}. */
 export interface BackendReport {
-  /** The backend actually running: one of {@link BackendChoice}. */
-  name: BackendChoice;
+  /** The backend actually running: one of {@link BackendName}. */
+  name: BackendName;
   /** Every backend tried, in order, with why it failed. */
   attempts: BackendAttempt[];
   /**
@@ -52,7 +50,7 @@ export interface InitBackendOptions {
    * Force this backend: only it is tried, and failing to start it is a {@link BackendError}.
    * Without it the first backend that starts, in the order above, wins.
    */
-  prefer?: BackendChoice;
+  prefer?: BackendName;
   /**
    * Folder holding `tfjs-backend-wasm*.wasm` (with or without trailing slash). Defaults to the
    * package's `dist/` folder, redirected to `app.asar.unpacked` when running from an Electron
@@ -84,7 +82,6 @@ export interface MemoryInfo {
   reasons: string[];
 }
 
-const ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 const NATIVE_PACKAGE = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
@@ -160,7 +157,7 @@ export function asarUnpackedPath(p: string): string {
 
 async function start(opts: InitBackendOptions): Promise<BackendReport> {
   const attempts: BackendAttempt[] = [];
-  const candidates = opts.prefer ? [opts.prefer] : ORDER;
+  const candidates = opts.prefer ? [opts.prefer] : BACKENDS;
   for (const name of candidates) {
     const reason = await tryStart(name, opts);
     attempts.push(reason === undefined ? { name, ok: true } : { name, ok: false, reason });
@@ -179,7 +176,7 @@ async function start(opts: InitBackendOptions): Promise<BackendReport> {
 }
 
 /** Returns undefined when the backend runs, else a one-line reason. */
-async function tryStart(name: BackendChoice, opts: InitBackendOptions): Promise<string | undefined> {
+async function tryStart(name: BackendName, opts: InitBackendOptions): Promise<string | undefined> {
   try {
     if (name === 'tensorflow-gpu' || name === 'tensorflow') return await startNative(name);
     if (name === 'wasm') {

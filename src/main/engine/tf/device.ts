@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BackendName } from '../../../shared/backend.js';
 
 /** What the backend computes on, for people: `detail` is one line. */
 export interface BackendDevice {
@@ -24,8 +25,8 @@ export interface BackendDevice {
 
 /** The facts {@link deviceDescription} decides from. */
 export interface DeviceFacts {
-  /** The backend running (a `BackendChoice`). */
-  readonly backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  /** The backend running. */
+  readonly backend: BackendName;
   /** Logical cores of this machine. */
   readonly cores: number;
   /** For the `tensorflow*` backends: what tfjs-node's backend object says; undefined when unknown. */

@@ -13,7 +13,7 @@ import { registerConvGradient } from './conv-grad.js';
 import type { ConvGradMode } from './conv-grad.js';
 
 export { initBackend, memoryInfo, defaultWasmPath, BackendError } from './backend.js';
-export type { BackendChoice, BackendAttempt, BackendReport, InitBackendOptions, MemoryInfo } from './backend.js';
+export type { BackendAttempt, BackendReport, InitBackendOptions, MemoryInfo } from './backend.js';
 export { registerConvGradient, conv2dGradFilter, conv2dGradInput, convGeometry } from './conv-grad.js';
 export type { ConvGradMode, ConvGeometry, ConvPad } from './conv-grad.js';
 export { bnSiluTrain, bnSiluEval, updateRunningStats, BN_EPS, BN_MOMENTUM } from './bn-silu.js';

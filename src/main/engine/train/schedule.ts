@@ -5,6 +5,7 @@
  * warmup_momentum), and accumulation to a nominal batch of 64 that ramps up during warmup.
  */
 import type { Hyp } from '../../../shared/hyp.js';
+import { roundHalfEven } from '../eval/numpy.js';
 
 /** YOLOv5's nominal batch size (train.py `nbs`). */
 export const NOMINAL_BATCH = 64;
@@ -14,12 +15,6 @@ export type ParamGroup = 'bias' | 'weight' | 'bn';
 
 /** Learning rate per parameter group. */
 export type GroupLr = Readonly<Record<ParamGroup, number>>;
-
-/** Round half to even, as Python's round() and NumPy's .round() do (round(0.5) = 0, round(2.5) = 2). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /** np.interp(x, [x0, x1], [y0, y1]), clamped to the end values outside [x0, x1]. */
 export function interp(x: number, x0: number, x1: number, y0: number, y1: number): number {

@@ -17,7 +17,7 @@ import { resolveHyp } from '../../engine/train/hyp.js';
 import { requireAnchorSizes } from '../../engine/train/setup.js';
 import { CHECKPOINT_FILES } from '../../engine/train/state.js';
 import { FreezeLabError } from '../../../shared/result.js';
-import type { Artifact, NewRun } from '../../../shared/runs.js';
+import { isResumable, RESUMABLE_STATUSES, type Artifact, type NewRun } from '../../../shared/runs.js';
 import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
 import {
   artifactsOf,
@@ -167,10 +167,10 @@ export const runHandlers: RunHandlers = {
       markInterruptedRuns(db); // its owner is gone: it is interrupted, and so resumable
     }
     const run = getRunRecord(db, args.id);
-    if (run.status !== 'interrupted' && run.status !== 'failed' && run.status !== 'cancelled') {
+    if (!isResumable(run.status)) {
       throw new FreezeLabError(
         'conflict',
-        `Run ${args.id} is ${run.status}; only interrupted, failed or cancelled runs can be resumed.`,
+        `Run ${args.id} is ${run.status}; only ${RESUMABLE_STATUSES.slice(0, -1).join(', ')} or ${RESUMABLE_STATUSES.at(-1)} runs can be resumed.`,
       );
     }
     setRunStatus(db, args.id, 'queued', {

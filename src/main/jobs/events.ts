@@ -1,4 +1,7 @@
-/** A typed in-process event bus: the service publishes, hosts forward to their clients. */
+/**
+ * A typed in-process event bus: the job runner and the service publish, hosts forward to their
+ * clients. It lives with the jobs, the lowest room that publishes, so the service and jobs share it.
+ */
 import type { EventMessage, EventName, Events } from '../../shared/contract.js';
 
 export type EventListener = (message: EventMessage) => void;
