@@ -68,9 +68,13 @@ describeShared('nonMaxSuppression on yolov5n decoded output (bus.jpg at 320)', (
     let t = performance.now();
     const d = nonMaxSuppression(dec.data, 6300, 80, { confThres: 0.25, iouThres: 0.45 });
     const ms1 = performance.now() - t;
-    // bus.jpg: people and a bus
+    // bus.jpg: people and a bus; and exactly what a plain per-class greedy NMS keeps
     expect(new Set(d.classes)).toContain(0);
     expect(new Set(d.classes)).toContain(5);
+    const expected = bruteForceNms(dec.data, 6300, 80, 0.25, 0.45);
+    expect(Array.from(d.classes)).toEqual(expected.map((e) => e.cls));
+    expect(Array.from(d.scores)).toEqual(expected.map((e) => Math.fround(e.score)));
+    expect(Array.from(d.boxes)).toEqual(expected.flatMap((e) => e.box.map(Math.fround)));
     // 25200 rows (640 input) built by tiling the 320 output 4 times with small shifts
     const big = new Float32Array(25200 * 85);
     for (let k = 0; k < 4; k++) {
@@ -86,3 +90,34 @@ describeShared('nonMaxSuppression on yolov5n decoded output (bus.jpg at 320)', (
     );
   });
 });
+
+/**
+ * The plainest NMS, written from YOLOv5's definition rather than the code under test: keep rows
+ * with objectness and obj x best-class score above conf, then per class, greedily by score, drop
+ * every box whose IoU with a kept one exceeds the threshold; all classes merged by score.
+ */
+function bruteForceNms(pred: Float32Array, n: number, nc: number, conf: number, iou: number) {
+  const no = nc + 5;
+  const cands: { box: number[]; score: number; cls: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = pred.subarray(i * no, (i + 1) * no);
+    if (!(r[4]! > conf)) continue;
+    let cls = 0;
+    for (let c = 1; c < nc; c++) if (r[5 + c]! > r[5 + cls]!) cls = c;
+    const score = Math.fround(r[5 + cls]! * r[4]!);
+    if (!(score > conf)) continue;
+    const [cx, cy, w, h] = [r[0]!, r[1]!, r[2]!, r[3]!];
+    cands.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2].map(Math.fround), score, cls });
+  }
+  const area = (b: number[]) => (b[2]! - b[0]!) * (b[3]! - b[1]!);
+  const overlap = (a: number[], b: number[]) => {
+    const w = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
+    const h = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
+    return (w * h) / (area(a) + area(b) - w * h);
+  };
+  const kept: typeof cands = [];
+  for (const c of [...cands].sort((a, b) => b.score - a.score)) {
+    if (!kept.some((k) => k.cls === c.cls && overlap(k.box, c.box) > iou)) kept.push(c);
+  }
+  return kept;
+}
