@@ -5,6 +5,7 @@
  * exactly those indices, and a parameter is frozen when its name contains `model.{i}.`.
  * Presets are resolved against the model graph (never constants): P6 models have a longer backbone.
  */
+import { FreezeLabError } from './result.js';
 
 /** Named presets; resolved by {@link resolveFreeze} against a {@link FreezeGraphSummary}. */
 export type FreezePreset = 'none' | 'backbone' | 'all-but-detect';
@@ -47,9 +48,9 @@ export const FREEZE_PRESETS: readonly {
 ];
 
 /** A freeze spec the user typed is malformed or does not fit the model. */
-export class FreezeSpecError extends Error {
+export class FreezeSpecError extends FreezeLabError {
   constructor(message: string) {
-    super(message);
+    super('invalid-input', message);
     this.name = 'FreezeSpecError';
   }
 }

@@ -14,7 +14,7 @@ import {
   type CommandOutput,
   type Handlers,
 } from '../../shared/contract.js';
-import { FreezeLabError, type ErrorCode, type Result, type ServiceError } from '../../shared/result.js';
+import { FreezeLabError, type Result, type ServiceError } from '../../shared/result.js';
 import type { DataPaths } from '../paths.js';
 import { EventBus } from '../jobs/events.js';
 import { appHandlers } from './handlers/app.js';
@@ -160,25 +160,9 @@ function invalidInput(name: string, error: z.ZodError): ServiceError {
   };
 }
 
-/** Engine errors that describe bad user input or files, by class name, and what they mean. */
-const USER_ERRORS: Readonly<Record<string, ErrorCode>> = {
-  ModelYamlError: 'bad-file',
-  WeightsFormatError: 'bad-file',
-  UnsafeCheckpointError: 'bad-file',
-  ModelLoadError: 'bad-file',
-  DataConfigError: 'bad-file',
-  HypError: 'bad-file',
-  FreezeSpecError: 'invalid-input',
-  RunNotFoundError: 'not-found',
-  BackendError: 'conflict',
-};
-
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof FreezeLabError) {
     return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-  }
-  if (error instanceof Error && Object.hasOwn(USER_ERRORS, error.name)) {
-    return { code: USER_ERRORS[error.name] as ErrorCode, message: error.message };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'internal', message, hint: 'This is a FreezeLab bug; the message says what failed.' };

@@ -3,6 +3,18 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { logInternalError, toServiceError } from '../../../src/main/service/service.js';
 import { FreezeLabError } from '../../../src/shared/result.js';
+import { FreezeSpecError } from '../../../src/shared/freeze.js';
+import { CacheBudgetError } from '../../../src/main/engine/data/cache.js';
+import { DataConfigError } from '../../../src/main/engine/data/config.js';
+import { NoReadableImageError } from '../../../src/main/engine/data/loader.js';
+import { ImageReadError } from '../../../src/main/engine/infer/image.js';
+import { ModelLoadError } from '../../../src/main/engine/model/load.js';
+import { ModelYamlError } from '../../../src/main/engine/model/yaml.js';
+import { BackendError } from '../../../src/main/engine/tf/backend.js';
+import { OptimizerStateError } from '../../../src/main/engine/train/optimizer.js';
+import { NonFiniteLossError } from '../../../src/main/engine/train/trainer.js';
+import { UnsafeCheckpointError, WeightsFormatError } from '../../../src/main/engine/weights/errors.js';
+import { RunNotFoundError } from '../../../src/main/store/errors.js';
 import { tempDir } from '../../helpers/service.js';
 
 describe('internal faults and user errors', () => {
@@ -12,6 +24,29 @@ describe('internal faults and user errors', () => {
       message: 'x.yaml: line 3: nc is not a number.',
     });
     expect(toServiceError(new TypeError('undefined is not a function')).code).toBe('internal');
+  });
+
+  it('every error a user can cause reaches the user with its own message and its code', () => {
+    const cases: [Error, string][] = [
+      [new ModelYamlError('m.yaml: line 4: unknown module Foo'), 'bad-file'],
+      [new WeightsFormatError('w.pt', 'not a zip archive'), 'bad-file'],
+      [new UnsafeCheckpointError('w.pt', 'os.system'), 'bad-file'],
+      [new ModelLoadError('model.0.conv.weight: shape [16,3,6,6] in the file, [32,3,6,6] in the model'), 'bad-file'],
+      [new DataConfigError('not-found', 'd.yaml: the val folder images/val does not exist'), 'not-found'],
+      [new FreezeSpecError("'0-x' is not a freeze spec"), 'invalid-input'],
+      [new RunNotFoundError(7), 'not-found'],
+      [new BackendError("TensorFlow.js backend 'tensorflow' could not be started", []), 'conflict'],
+      [new NonFiniteLossError(2, 5, NaN), 'conflict'],
+      [new NoReadableImageError(12), 'bad-file'],
+      [new OptimizerStateError('momentum buffer model.0.conv.weight: another model'), 'bad-file'],
+      [new ImageReadError('a.jpg', 'Input buffer contains unsupported image format'), 'bad-file'],
+      [new CacheBudgetError(9e9, 1e9, 100, 640), 'conflict'],
+    ];
+    for (const [error, code] of cases) {
+      const e = toServiceError(error);
+      expect(e, error.name).toMatchObject({ code, message: error.message });
+      expect(e.hint ?? '', error.name).not.toMatch(/bug/);
+    }
   });
 
   it('a fault is written to the data folder log with its command and stack, and its path is returned', () => {

@@ -15,6 +15,7 @@ import { ImageStore } from './cache.js';
 import { type MosaicSource, type NormalizedBox, loadMosaic, mixup, xywhn2xyxy, xyxy2xywhn } from './mosaic.js';
 import { Rng } from './random.js';
 import { mapPool } from './scan.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** One dataset image as `scanDataset` gives it (an `ImageScan` fits). Items with `ok: false` are left out. */
 export interface LoaderItem {
@@ -95,9 +96,9 @@ const ORDER_KEY = 1;
 const ITEM_KEY = 2;
 
 /** No image of the list could be read. */
-export class NoReadableImageError extends Error {
+export class NoReadableImageError extends FreezeLabError {
   constructor(count: number) {
-    super(`None of the ${count} training images could be read; check the dataset with "Check dataset".`);
+    super('bad-file', `None of the ${count} training images could be read; check the dataset with "Check dataset".`);
     this.name = 'NoReadableImageError';
   }
 }

@@ -4,15 +4,21 @@
  */
 import sharp from 'sharp';
 import type { RgbImage } from './resize.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** An image file that cannot be decoded (missing, corrupt, not an image). */
-export class ImageReadError extends Error {
+export class ImageReadError extends FreezeLabError {
   constructor(
     readonly file: string,
     reason: string,
     opts?: ErrorOptions,
   ) {
-    super(`Cannot read image ${file}: ${reason}`, opts);
+    super(
+      'bad-file',
+      `Cannot read image ${file}: ${reason}`,
+      'Replace or remove the image; "freezelab check" lists every bad file.',
+    );
+    if (opts?.cause !== undefined) this.cause = opts.cause;
     this.name = 'ImageReadError';
   }
 }

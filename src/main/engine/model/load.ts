@@ -6,6 +6,7 @@
  */
 import type { NamedTensors } from '../host-tensor.js';
 import type { ModelGraph } from './graph.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** Options for loading a checkpoint into a model. */
 export interface LoadOptions {
@@ -38,9 +39,9 @@ export interface LoadReport {
 }
 
 /** The checkpoint does not fit the model. */
-export class ModelLoadError extends Error {
+export class ModelLoadError extends FreezeLabError {
   constructor(message: string) {
-    super(message);
+    super('bad-file', message);
     this.name = 'ModelLoadError';
   }
 }

@@ -5,6 +5,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { ncSchema } from '../../../shared/train-config.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /**
  * Limits of a model description, far above the largest official model (yolov5x6: depth 1.33,
@@ -75,9 +76,9 @@ export function canonicalModuleName(name: string): string | undefined {
 }
 
 /** The model YAML is malformed or uses something this project cannot build. */
-export class ModelYamlError extends Error {
+export class ModelYamlError extends FreezeLabError {
   constructor(message: string) {
-    super(message);
+    super('bad-file', message);
     this.name = 'ModelYamlError';
   }
 }

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BACKENDS, type BackendName } from '../../../shared/backend.js';
 import { probeDevice, type BackendDevice } from './device.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 export type { BackendDevice } from './device.js';
 
@@ -60,12 +61,12 @@ export interface InitBackendOptions {
 }
 
 /** A backend that was asked for explicitly could not be started. */
-export class BackendError extends Error {
+export class BackendError extends FreezeLabError {
   constructor(
     message: string,
     readonly attempts: BackendAttempt[],
   ) {
-    super(message);
+    super('conflict', message);
     this.name = 'BackendError';
   }
 }

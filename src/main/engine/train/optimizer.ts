@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { HostTensor, NamedTensors } from '../host-tensor.js';
 import { hwioToOihw, oihwToHwio } from '../model/init.js';
 import type { GroupLr, ParamGroup } from './schedule.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** A parameter the optimizer updates: its PyTorch name, variable, and PyTorch shape. */
 export interface OptimParam {
@@ -60,9 +61,9 @@ export function paramGroupOf(name: string): ParamGroup {
 }
 
 /** Thrown when imported optimizer state does not fit the parameters (another model or freeze). */
-export class OptimizerStateError extends Error {
+export class OptimizerStateError extends FreezeLabError {
   constructor(message: string) {
-    super(message);
+    super('bad-file', message);
     this.name = 'OptimizerStateError';
   }
 }

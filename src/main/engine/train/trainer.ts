@@ -20,6 +20,7 @@ import { lossContextFromModel } from './loss.js';
 import { setupTraining, type TrainSetup } from './setup.js';
 import { CHECKPOINT_FILES, loadTrainState, saveTrainState, type TrainState } from './state.js';
 import { chooseMicroBatch, trainStep, type StepBatch, type StepLosses } from './step.js';
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** Raised when the signal aborts: the run stopped at a batch boundary on request. */
 export class TrainingStopped extends Error {
@@ -30,9 +31,10 @@ export class TrainingStopped extends Error {
 }
 
 /** The loss became NaN or infinite: the run cannot go on. */
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends FreezeLabError {
   constructor(epoch: number, batch: number, value: number) {
     super(
+      'conflict',
       `The loss became ${value} at epoch ${epoch}, batch ${batch}: training diverged. ` +
         'Lower lr0 (e.g. --hyp finetune), check the labels with "freezelab check", or use a smaller batch.',
     );

@@ -2,14 +2,15 @@
  * Errors a user can hit when opening a weights file. Messages name the file, say what is wrong
  * and what to do, so the UI and CLI can show them as they are.
  */
+import { FreezeLabError } from '../../../shared/result.js';
 
 /** The file is not in a format FreezeLab reads, or it is damaged. */
-export class WeightsFormatError extends Error {
+export class WeightsFormatError extends FreezeLabError {
   constructor(
     readonly file: string,
     detail: string,
   ) {
-    super(`${file}: ${detail}`);
+    super('bad-file', `${file}: ${detail}`);
     this.name = 'WeightsFormatError';
   }
 }
