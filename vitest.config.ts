@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 import { SharedSkipReporter } from './test/helpers/shared-reporter.js';
 
@@ -12,6 +13,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // The Svelte compiler lets unit tests import the renderer's state classes (runes, *.svelte.ts).
+        plugins: [svelte()],
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
       },
       {

@@ -13,6 +13,7 @@ import { DEFAULT_RECOMMEND_OPTIONS, type GroupedComparison } from './compare.js'
 import type { DatasetReport } from './report.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
+import type { ClassMetrics } from './metrics.js';
 import type { ResourceSample, RunDetail, RunStatus, RunSummary, EpochRecord } from './runs.js';
 import {
   freezeTextSchema,
@@ -200,12 +201,39 @@ export interface Events {
   /** Preparing the demo's data: images written so far. */
   'demo.progress': { readonly done: number; readonly total: number };
   'run.status': { readonly runId: number; readonly status: RunStatus; readonly reason: string | null };
-  'run.epoch': { readonly runId: number; readonly epoch: EpochRecord };
+  /**
+   * An epoch was recorded: the record as stored, and the per-class AP of that epoch, so a client
+   * can update its lists and the open run's detail without asking again.
+   */
+  'run.epoch': { readonly runId: number; readonly epoch: EpochRecord; readonly classAp: readonly ClassMetrics[] };
 }
 
 export type EventName = keyof Events;
 /** A pushed event: a union discriminated by `event`, so `if (m.event === 'run.progress')` narrows. */
 export type EventMessage = { [K in EventName]: { readonly event: K; readonly payload: Events[K] } }[EventName];
+
+const EVENT_NAMES: Readonly<Record<EventName, true>> = {
+  'app.notice': true,
+  'run.progress': true,
+  'demo.progress': true,
+  'run.status': true,
+  'run.epoch': true,
+};
+
+/**
+ * Whether a value received from a host (parsed JSON, an IPC message) is an event message: a known
+ * event name and an object payload. The payload itself is trusted: the same contract produced it.
+ */
+export function isEventMessage(value: unknown): value is EventMessage {
+  if (typeof value !== 'object' || value === null || !('event' in value) || !('payload' in value)) return false;
+  const { event, payload } = value;
+  return (
+    typeof event === 'string' &&
+    Object.prototype.hasOwnProperty.call(EVENT_NAMES, event) &&
+    typeof payload === 'object' &&
+    payload !== null
+  );
+}
 
 // ---- Derived sides ----------------------------------------------------------------------------
 

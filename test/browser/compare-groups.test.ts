@@ -160,7 +160,7 @@ describeBrowser('compare: sets, groups of repeats and the recommendation', () =>
       expect(await row.getByTestId('group-map50_95').textContent()).toBe(`${f3(s95.mean)} ± ${f3(s95.sd!)}`);
       expect(await row.getByTestId('group-map50').textContent()).toBe(`${f3(s50.mean)} ± ${f3(s50.sd!)}`);
     }
-    // 4 runs x 3 epochs drawn before the picture is taken (charts redraw throttled).
+    // 4 runs x 3 epochs drawn before the picture is taken (charts redraw after the data changed).
     await expect.poll(() => page.getByTestId('chart-compare-map').getAttribute('data-drawn-points')).toBe('12');
     await screenshot(page, 'compare-repeats');
 

@@ -94,7 +94,7 @@ describeBrowser('first contact with recorded runs', () => {
     await page.getByTestId('compare-selected').click();
     await expect.poll(() => hash(page.url())).toBe('#/compare');
     await expect.poll(() => page.getByTestId('compare-row').count(), { timeout: 30_000 }).toBe(2);
-    // 2 runs x 3 epochs drawn before the picture is taken (charts redraw throttled).
+    // 2 runs x 3 epochs drawn before the picture is taken (charts redraw after the data changed).
     await expect.poll(() => page.getByTestId('chart-compare-map').getAttribute('data-drawn-points')).toBe('6');
     await screenshot(page, 'first-compare');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);

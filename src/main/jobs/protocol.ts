@@ -3,8 +3,8 @@
  * The worker writes what it measures to the database itself (its own connection, WAL), so
  * nothing recorded depends on the parent staying alive; messages only carry live progress.
  */
-import type { RunProgress } from '../../shared/contract.js';
-import type { EpochRecord, RunStatus } from '../../shared/runs.js';
+import type { Events, RunProgress } from '../../shared/contract.js';
+import type { RunStatus } from '../../shared/runs.js';
 
 export type ToWorker =
   | { readonly type: 'start'; readonly runId: number; readonly dbPath: string; readonly runsDir: string }
@@ -14,7 +14,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'progress'; readonly progress: RunProgress }
-  | { readonly type: 'epoch'; readonly runId: number; readonly epoch: EpochRecord }
+  /** The `run.epoch` event's payload, forwarded by the runner as is. */
+  | { readonly type: 'epoch'; readonly payload: Events['run.epoch'] }
   | { readonly type: 'status'; readonly runId: number; readonly status: RunStatus; readonly reason: string | null }
   | { readonly type: 'log'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
 

@@ -105,7 +105,7 @@ export class JobRunner {
         events.emit('run.progress', message.progress);
         break;
       case 'epoch':
-        events.emit('run.epoch', { runId: message.runId, epoch: message.epoch });
+        events.emit('run.epoch', message.payload);
         break;
       case 'status':
         events.emit('run.status', { runId: message.runId, status: message.status, reason: message.reason });

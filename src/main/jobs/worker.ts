@@ -1,7 +1,8 @@
 /**
  * A training worker: claims one queued run, trains it, and records everything it measures in the
  * database as it goes (epochs, samples, checkpoints, final evaluation), so a crash or a kill
- * loses at most the epoch in progress. Progress messages to the runner are throttled.
+ * loses at most the epoch in progress. Progress messages to the runner are throttled here, and only
+ * here: everything downstream (runner, event bus, hosts, renderer, charts) passes them on as they come.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -48,7 +49,11 @@ export interface WorkerChannel {
   onMessage(listener: (message: ToWorker) => void): void;
 }
 
-/** Minimum interval between progress messages (the UI redraws at most this often). */
+/**
+ * Minimum interval between training progress messages: the one throttle of the progress path (the
+ * UI, live charts included, redraws at most this often). The last batch of an epoch and the
+ * setup, validation and save phases are always sent.
+ */
 const PROGRESS_INTERVAL_MS = 250;
 const SAMPLE_INTERVAL_MS = 1000;
 
@@ -140,7 +145,7 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
         };
         flushSamples();
         recordEpoch(db, runId, record, perClass);
-        channel.send({ type: 'epoch', runId, epoch: record });
+        channel.send({ type: 'epoch', payload: { runId, epoch: record, classAp: perClass } });
       },
       onCheckpoint: async (kind, file, epoch) => {
         const info = await stat(file);

@@ -4,9 +4,17 @@
  * Compare views (one instance, made by App).
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import type { EventMessage, RunProgress } from '../../shared/contract.js';
+import type { EventMessage, Events, RunProgress } from '../../shared/contract.js';
 import type { ServiceError } from '../../shared/result.js';
-import { isFinished, type ResourceSample, type RunDetail, type RunStatus, type RunSummary } from '../../shared/runs.js';
+import {
+  isFinished,
+  type EpochHeadline,
+  type EpochRecord,
+  type ResourceSample,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+} from '../../shared/runs.js';
 import { client, transport } from './client.js';
 
 // ---- Sorting ---------------------------------------------------------------------------------
@@ -72,6 +80,84 @@ const REFRESH_DELAY_MS = 300;
 export const canCancel = (s: RunStatus): boolean => s === 'queued' || s === 'running';
 export const canDelete = (s: RunStatus): boolean => isFinished(s);
 
+type EpochEvent = Events['run.epoch'];
+
+const headlineOf = (e: EpochRecord): EpochHeadline => ({
+  epoch: e.epoch,
+  precision: e.precision,
+  recall: e.recall,
+  map50: e.map50,
+  map50_95: e.map50_95,
+  fitness: e.fitness,
+});
+
+interface Best {
+  readonly epoch: number;
+  readonly fitness: number | null;
+}
+
+/**
+ * The best epoch once `e` is recorded, as the store picks it (highest fitness, the earliest of
+ * equals, only validated epochs), knowing only the best before: null when there is none yet,
+ * undefined when it cannot be told (the best epoch was recorded again with a lower fitness).
+ */
+function bestAfter(best: Best | null, e: EpochRecord): Best | null | undefined {
+  if (best && best.epoch === e.epoch) {
+    return e.fitness !== null && (best.fitness === null || e.fitness >= best.fitness) ? e : undefined;
+  }
+  if (e.fitness === null) return best;
+  if (
+    !best ||
+    best.fitness === null ||
+    e.fitness > best.fitness ||
+    (e.fitness === best.fitness && e.epoch < best.epoch)
+  ) {
+    return e;
+  }
+  return best;
+}
+
+/** A runs list row after `e` was recorded; undefined when only the service can tell (see `bestAfter`). */
+export function summaryWithEpoch(summary: RunSummary, e: EpochRecord): RunSummary | undefined {
+  const { run } = summary;
+  const best = bestAfter(run.bestEpoch === null ? null : { epoch: run.bestEpoch, fitness: run.bestFitness }, e);
+  if (best === undefined) return undefined;
+  return {
+    run: {
+      ...run,
+      lastEpochDone: Math.max(run.lastEpochDone, e.epoch),
+      bestEpoch: best?.epoch ?? null,
+      bestFitness: best?.fitness ?? null,
+    },
+    last: e.epoch >= run.lastEpochDone ? headlineOf(e) : summary.last,
+    best: best === null ? null : best.epoch === e.epoch ? headlineOf(e) : summary.best,
+  };
+}
+
+/**
+ * A run's detail after an epoch was recorded: the epoch list, the run's last and best epoch, and the
+ * class AP of the best epoch (the event carries that epoch's). Undefined when the class AP shown
+ * would belong to an epoch the event does not carry (the best epoch was recorded again lower).
+ */
+export function detailWithEpoch(detail: RunDetail, { epoch: e, classAp }: EpochEvent): RunDetail | undefined {
+  const epochs = [...detail.epochs.filter((x) => x.epoch !== e.epoch), e].sort((a, b) => a.epoch - b.epoch);
+  let best: EpochRecord | undefined;
+  for (const x of epochs) {
+    if (x.fitness !== null && (best === undefined || best.fitness === null || x.fitness > best.fitness)) best = x;
+  }
+  const lastEpochDone = Math.max(detail.run.lastEpochDone, e.epoch);
+  // The store's rule (queries/runs.ts): class AP of the best epoch, else of the last one.
+  const before = detail.run.bestEpoch ?? (detail.run.lastEpochDone >= 0 ? detail.run.lastEpochDone : null);
+  const shown = best?.epoch ?? lastEpochDone;
+  if (shown !== e.epoch && shown !== before) return undefined;
+  return {
+    ...detail,
+    run: { ...detail.run, lastEpochDone, bestEpoch: best?.epoch ?? null, bestFitness: best?.fitness ?? null },
+    epochs,
+    classAp: shown === e.epoch ? classAp : detail.classAp,
+  };
+}
+
 export class RunsState {
   summaries = $state.raw<readonly RunSummary[]>([]);
   loaded = $state(false);
@@ -88,6 +174,9 @@ export class RunsState {
   batchLosses = $state.raw<Readonly<Record<number, readonly BatchLoss[]>>>({});
 
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** List requests in flight, and the epoch events that arrived meanwhile (applied again on the answer). */
+  #refreshing = 0;
+  #epochsMeanwhile: EpochEvent[] = [];
   /** The last selection change was automatic (following a running run): no history entry for it. */
   #quiet = false;
   // Not reactive on purpose: event listeners, not state.
@@ -114,7 +203,12 @@ export class RunsState {
   }
 
   async refresh(): Promise<void> {
+    this.#refreshing += 1;
+    const from = this.#epochsMeanwhile.length;
     const result = await client['runs.list']({ limit: 1000 });
+    this.#refreshing -= 1;
+    const meanwhile = this.#epochsMeanwhile.slice(from);
+    if (this.#refreshing === 0) this.#epochsMeanwhile = [];
     this.loaded = true;
     if (!result.ok) {
       this.error = result.error;
@@ -122,6 +216,8 @@ export class RunsState {
     }
     this.error = undefined;
     this.summaries = result.value;
+    // The answer may predate epochs already applied to the old list; applying one twice is harmless.
+    for (const event of meanwhile) this.#applyEpoch(event);
     const ids = result.value.map((s) => s.run.id);
     for (const id of [...this.checked]) if (!ids.includes(id)) this.checked.delete(id);
     if (this.selectedId !== undefined && !ids.includes(this.selectedId)) this.selectQuietly(undefined);
@@ -154,20 +250,36 @@ export class RunsState {
   }
 
   #onEvent(message: EventMessage): void {
-    if (message.event === 'run.progress') {
-      const p = message.payload as RunProgress;
-      this.progress.set(p.runId, p);
-      if (p.phase === 'train' && p.losses && p.batches > 0) this.#pushLoss(p);
-    } else if (message.event === 'run.status' || message.event === 'run.epoch') {
-      this.scheduleRefresh();
-      const { runId } = message.payload as { runId: number };
-      if (message.event === 'run.status' && isFinished((message.payload as { status: RunStatus }).status)) {
-        this.progress.delete(runId);
+    switch (message.event) {
+      case 'run.progress': {
+        const p = message.payload;
+        this.progress.set(p.runId, p);
+        if (p.phase === 'train' && p.losses && p.batches > 0) this.#pushLoss(p);
+        break;
       }
-    } else {
-      return;
+      case 'run.epoch':
+        if (this.#refreshing > 0) this.#epochsMeanwhile.push(message.payload);
+        this.#applyEpoch(message.payload);
+        break;
+      case 'run.status':
+        // Kept as a refetch: a status change moves what no event carries (start and finish times,
+        // the reason, runs another process queued), and the list's order and filters follow it.
+        this.scheduleRefresh();
+        if (isFinished(message.payload.status)) this.progress.delete(message.payload.runId);
+        break;
+      default:
+        return;
     }
     for (const listener of this.#listeners) listener(message);
+  }
+
+  /** Updates the run's row (epochs done, last and best figures) from the event itself. */
+  #applyEpoch({ runId, epoch }: EpochEvent): void {
+    const row = this.summaries.find((s) => s.run.id === runId);
+    const next = row && summaryWithEpoch(row, epoch);
+    // A run the list does not hold yet, or a best epoch recorded again lower: only the service knows.
+    if (!next) return this.scheduleRefresh();
+    this.summaries = this.summaries.map((s) => (s === row ? next : s));
   }
 
   #pushLoss(p: RunProgress): void {
@@ -223,8 +335,9 @@ function thin<T>(points: readonly T[]): T[] {
 const SAMPLE_POLL_MS = 2000;
 
 /**
- * Detail of one run (epochs, class AP, evaluation, artifacts) and its resource samples; reloads
- * on that run's events and polls samples while it runs (samples have no event of their own).
+ * Detail of one run (epochs, class AP, evaluation, artifacts) and its resource samples. Epoch
+ * events update it in place; status events reload it; samples are polled while it runs (they
+ * have no event of their own).
  */
 export class RunView {
   detail = $state.raw<RunDetail | undefined>();
@@ -234,6 +347,9 @@ export class RunView {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reloadTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Detail requests in flight, and the epoch events that arrived meanwhile (applied on the answer). */
+  #loading = 0;
+  #epochsMeanwhile: EpochEvent[] = [];
 
   constructor(id: number) {
     this.id = id;
@@ -243,12 +359,10 @@ export class RunView {
   open(runs: RunsState): () => void {
     void this.reload();
     const off = runs.subscribe((message) => {
-      if ((message.payload as { runId?: number }).runId !== this.id || message.event === 'run.progress') return;
-      if (this.#reloadTimer !== undefined) return;
-      this.#reloadTimer = setTimeout(() => {
-        this.#reloadTimer = undefined;
-        void this.reload();
-      }, REFRESH_DELAY_MS);
+      if (message.event === 'run.epoch' && message.payload.runId === this.id) this.#applyEpoch(message.payload);
+      // Kept as a refetch: a status change brings what no event carries (times, reason, the final
+      // evaluation, checkpoints and notes written meanwhile).
+      else if (message.event === 'run.status' && message.payload.runId === this.id) this.#scheduleReload();
     });
     return () => {
       this.#closed = true;
@@ -258,11 +372,32 @@ export class RunView {
     };
   }
 
+  #scheduleReload(): void {
+    if (this.#reloadTimer !== undefined) return;
+    this.#reloadTimer = setTimeout(() => {
+      this.#reloadTimer = undefined;
+      void this.reload();
+    }, REFRESH_DELAY_MS);
+  }
+
+  #applyEpoch(event: EpochEvent): void {
+    if (this.#loading > 0) this.#epochsMeanwhile.push(event);
+    if (!this.detail) return;
+    const next = detailWithEpoch(this.detail, event);
+    if (next) this.detail = next;
+    else this.#scheduleReload();
+  }
+
   async reload(): Promise<void> {
+    this.#loading += 1;
+    const from = this.#epochsMeanwhile.length;
     const [detail, samples] = await Promise.all([
       client['runs.get']({ id: this.id }),
       client['runs.samples']({ id: this.id, maxPoints: 500 }),
     ]);
+    this.#loading -= 1;
+    const meanwhile = this.#epochsMeanwhile.slice(from);
+    if (this.#loading === 0) this.#epochsMeanwhile = [];
     if (this.#closed) return;
     if (!detail.ok) {
       this.error = detail.error;
@@ -270,6 +405,8 @@ export class RunView {
     }
     this.error = undefined;
     this.detail = detail.value;
+    // The answer may predate epochs that arrived while it was on its way; applying one twice is harmless.
+    for (const event of meanwhile) this.#applyEpoch(event);
     if (samples.ok) this.samples = samples.value;
     clearTimeout(this.#timer);
     if (!isFinished(detail.value.run.status)) this.#timer = setTimeout(() => void this.#pollSamples(), SAMPLE_POLL_MS);

@@ -3,7 +3,7 @@
  * over HTTP + Server-Sent Events from the web host. Both speak the same contract.
  */
 import { PRELOAD_GLOBAL } from '../../shared/ipc.js';
-import type { CommandName, EventMessage, Transport } from '../../shared/contract.js';
+import { isEventMessage, type CommandName, type EventMessage, type Transport } from '../../shared/contract.js';
 import type { Result } from '../../shared/result.js';
 
 type PreloadApi = Transport;
@@ -26,7 +26,9 @@ function webTransport(): Transport {
     const query = token ? `?token=${encodeURIComponent(token)}` : '';
     source = new EventSource(`./api/events${query}`);
     source.onmessage = (event: MessageEvent<string>) => {
-      const message = JSON.parse(event.data) as EventMessage;
+      // Forwarded as the bus emitted it; anything else on the stream is not an event of ours.
+      const message: unknown = JSON.parse(event.data);
+      if (!isEventMessage(message)) return;
       for (const listener of listeners) listener(message);
     };
   }
@@ -59,8 +61,8 @@ function webTransport(): Transport {
         error: {
           code: 'internal',
           message: `The service answered ${response.status}: ${text}`,
-          hint: response.status === 401 ? 'Open the URL that `freezelab serve` printed.' : undefined,
-        } as never,
+          ...(response.status === 401 ? { hint: 'Open the URL that `freezelab serve` printed.' } : {}),
+        },
       };
     },
     onEvent(listener) {

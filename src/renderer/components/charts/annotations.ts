@@ -58,7 +58,7 @@ function placeLabel(
 
 /**
  * The plugin; `onDrawn` receives how many error bars and which labels were drawn, so a chart can
- * say what it actually drew (charts redraw throttled, after the data changed).
+ * say what it actually drew (charts redraw after the data changed).
  */
 export function annotationPlugin(
   colours: () => { text: string; muted: string },
