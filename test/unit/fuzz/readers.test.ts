@@ -21,23 +21,15 @@ import { parseSafetensors, serializeSafetensors } from '../../../src/main/engine
 import { loadTorchObject } from '../../../src/main/engine/weights/torch-pickle.js';
 import { sharedAvailable, shared } from '../../helpers/shared.js';
 import { PickleBuilder, tensorPickle, torchZip } from '../weights/pickle-builder.js';
+import { mulberry32 } from '../../../src/shared/random.js';
 
 /** Per input: far above any reader's real cost, low enough to catch a hang or a blow-up. */
 const BUDGET_MS = 3000;
 /** Heap growth allowed over a whole run (heapUsed, garbage included). */
 const HEAP_CAP = 512 * 1024 * 1024;
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws: small, fast, deterministic (the project's mulberry32). */
+const rng = mulberry32;
 
 const INTERESTING_BYTES = [0x00, 0xff, 0x7f, 0x80, 0x01];
 const INTERESTING_U32 = [0xffffffff, 0x7fffffff, 0x80000000, 0x10000000, 0x00010000];

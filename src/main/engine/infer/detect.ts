@@ -149,27 +149,14 @@ export async function detectRgb(
   // detect.py LoadImages: letterbox(im0, img_size, stride, auto=True), INTER_LINEAR, scaleup.
   const lb = letterbox(img, { newShape: size, auto: true, stride });
   const inputShape: [number, number] = [lb.image.height, lb.image.width];
-  const input = tf.tensor4d(toFloatInput(lb.image), [1, inputShape[0], inputShape[1], 3]);
-  let decoded: tf.Tensor3D;
-  try {
-    decoded = predict(model, input);
-  } finally {
-    input.dispose();
-  }
-  const [, n = 0, no = 5] = decoded.shape;
-  let data: Float32Array;
-  try {
-    data = (await decoded.data()) as Float32Array;
-  } finally {
-    decoded.dispose();
-  }
-  const dets = nonMaxSuppression(data, n, no - 5, {
+  const batch = await detectBatch(model, toFloatInput(lb.image), [1, inputShape[0], inputShape[1]], {
     confThres: opts.conf ?? 0.25,
     iouThres: opts.iou ?? 0.45,
     maxDet: opts.maxDet ?? 1000,
     ...(opts.classes ? { classes: opts.classes } : {}),
     ...(opts.agnostic ? { agnostic: true } : {}),
   });
+  const dets = batch.detections[0]!;
   const originalShape: [number, number] = [img.height, img.width];
   // detect.py: scale_boxes(im.shape[2:], det[:, :4], im0.shape).round() (gain and pad from shapes).
   scaleBoxes(inputShape, dets.boxes, originalShape);
