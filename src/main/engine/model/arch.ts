@@ -9,7 +9,7 @@ import type { ArchBufferRow, ArchDescription, ArchModuleRow, ArchParamRow } from
 import { isFrozenParam, resolveFreeze } from '../../../shared/freeze.js';
 import type { FreezeSpec } from '../../../shared/freeze.js';
 import { numel } from '../host-tensor.js';
-import type { Block, ConvSpec } from './blocks.js';
+import { blockArch } from './blocks/registry.js';
 import type { ModelGraph } from './graph.js';
 
 /** Options for {@link describeArchitecture}. */
@@ -20,60 +20,6 @@ export interface DescribeOptions {
   readonly freeze?: FreezeSpec | readonly number[];
   /** Display name (default: the graph's source). */
   readonly name?: string;
-}
-
-interface Geometry {
-  h: number;
-  w: number;
-  macs: number;
-}
-
-function convOut(size: number, c: ConvSpec): number {
-  return Math.floor((size + 2 * c.p - c.k) / c.s) + 1;
-}
-
-/** Runs one conv over a map of size h x w, adding thop's count (a fused BN counts as a bias). */
-function applyConv(g: Geometry, c: ConvSpec): Geometry {
-  const h = convOut(g.h, c);
-  const w = convOut(g.w, c);
-  return { h, w, macs: g.macs + h * w * c.c2 * (c.c1 * c.k * c.k + (c.bn || c.bias ? 1 : 0)) };
-}
-
-/** Output size and MACs of a block on a single input of size h x w. */
-function blockGeometry(block: Block, h: number, w: number): Geometry {
-  const start: Geometry = { h, w, macs: 0 };
-  switch (block.kind) {
-    case 'Conv':
-      return applyConv(start, block.conv);
-    case 'Focus':
-      return applyConv({ h: Math.floor(h / 2), w: Math.floor(w / 2), macs: 0 }, block.conv);
-    case 'Bottleneck':
-      return applyConv(applyConv(start, block.cv1), block.cv2);
-    case 'C3':
-    case 'BottleneckCSP': {
-      let g = applyConv(start, block.cv1);
-      for (const b of block.m) g = { ...g, macs: g.macs + blockGeometry(b, g.h, g.w).macs };
-      const convs = block.kind === 'C3' ? [block.cv2, block.cv3] : [block.cv2, block.cv3, block.cv4];
-      for (const c of convs) g = { ...g, macs: applyConv(g, c).macs };
-      return g;
-    }
-    case 'SPPF':
-    case 'SPP':
-      return { h, w, macs: applyConv(start, block.cv1).macs + applyConv(start, block.cv2).macs };
-    case 'Upsample':
-      return { h: h * block.scale, w: w * block.scale, macs: 0 };
-    case 'Sequential': {
-      let g = start;
-      for (const b of block.items) {
-        const next = blockGeometry(b, g.h, g.w);
-        g = { ...next, macs: g.macs + next.macs };
-      }
-      return g;
-    }
-    case 'Concat':
-    case 'Detect':
-      return start;
-  }
 }
 
 /** Describes a graph at an image size, with trainable/frozen counts for an optional freeze choice. */
@@ -95,27 +41,9 @@ export function describeArchitecture(graph: ModelGraph, opts: DescribeOptions = 
   for (const m of graph.modules) {
     const inSize = (j: number): { h: number; w: number } =>
       j < 0 ? { h: imgSize, w: imgSize } : (sizes[j] ?? { h: 0, w: 0 });
-    let outShape: number[];
-    let macs = 0;
-    let size: { h: number; w: number };
-    if (m.block.kind === 'Detect') {
-      const b = m.block;
-      let n = 0;
-      b.convs.forEach((c, j) => {
-        const s = inSize(m.inputs[j] ?? -1);
-        macs += s.h * s.w * c.c2 * (c.c1 + 1);
-        n += b.na * s.h * s.w;
-      });
-      strides = [...b.strides];
-      outShape = [n, 5 + b.nc];
-      size = inSize(m.inputs[0] ?? -1);
-    } else {
-      const s = inSize(m.inputs[0] ?? -1);
-      const g = blockGeometry(m.block, s.h, s.w);
-      macs = g.macs;
-      size = { h: g.h, w: g.w };
-      outShape = [m.c2, g.h, g.w];
-    }
+    const fig = blockArch(m.block, m.c2, (position) => inSize(m.inputs[position] ?? -1));
+    if (fig.strides) strides = fig.strides;
+    const { outShape, macs, size } = fig;
     sizes.push(size);
     rows.push({
       index: m.index,

@@ -1,6 +1,6 @@
 /**
- * The building blocks of a YOLOv5 graph (pure data, no tensors) and the PyTorch state_dict names
- * and shapes they hold. Constructors and registration order follow YOLOv5 models/common.py.
+ * The building blocks of a YOLOv5 graph (pure data, no tensors). What each kind builds, holds and
+ * runs lives in its file under `blocks/`, found through `blocks/registry.ts`.
  */
 
 /** A convolution, optionally followed by BatchNorm and SiLU (`Conv`) or bare (`nn.Conv2d`). */
@@ -80,80 +80,4 @@ export interface TensorSpec {
   readonly kind: 'param' | 'buffer';
   /** Module (YAML row) index. */
   readonly module: number;
-}
-
-function bnTensors(prefix: string, c: number, module: number): TensorSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [c], kind: 'param', module },
-    { name: `${prefix}.bias`, shape: [c], kind: 'param', module },
-    { name: `${prefix}.running_mean`, shape: [c], kind: 'buffer', module },
-    { name: `${prefix}.running_var`, shape: [c], kind: 'buffer', module },
-    { name: `${prefix}.num_batches_tracked`, shape: [], kind: 'buffer', module },
-  ];
-}
-
-function convTensors(c: ConvSpec, module: number): TensorSpec[] {
-  const out: TensorSpec[] = [{ name: c.weight, shape: [c.c2, c.c1, c.k, c.k], kind: 'param', module }];
-  if (c.bias) out.push({ name: c.bias, shape: [c.c2], kind: 'param', module });
-  if (c.bn) out.push(...bnTensors(c.bn, c.c2, module));
-  return out;
-}
-
-/** The block's tensors in state_dict order (parameters and buffers interleaved per submodule). */
-export function blockTensors(block: Block, module: number): TensorSpec[] {
-  const convs = (...cs: ConvSpec[]): TensorSpec[] => cs.flatMap((c) => convTensors(c, module));
-  const bottlenecks = (ms: readonly BottleneckBlock[]): TensorSpec[] => ms.flatMap((b) => blockTensors(b, module));
-  switch (block.kind) {
-    case 'Conv':
-    case 'Focus':
-      return convs(block.conv);
-    case 'Bottleneck':
-      return convs(block.cv1, block.cv2);
-    case 'C3':
-      return [...convs(block.cv1, block.cv2, block.cv3), ...bottlenecks(block.m)];
-    case 'BottleneckCSP':
-      return [
-        ...convs(block.cv1, block.cv2, block.cv3, block.cv4),
-        ...bnTensors(block.bn, block.bnChannels, module),
-        ...bottlenecks(block.m),
-      ];
-    case 'SPPF':
-    case 'SPP':
-      return convs(block.cv1, block.cv2);
-    case 'Upsample':
-    case 'Concat':
-      return [];
-    case 'Detect':
-      return [
-        { name: block.anchorsName, shape: [block.strides.length, block.na, 2], kind: 'buffer', module },
-        ...convs(...block.convs),
-      ];
-    case 'Sequential':
-      return block.items.flatMap((b) => blockTensors(b, module));
-  }
-}
-
-/** Every ConvSpec in a block (for FLOPs and initialisation). */
-export function blockConvs(block: Block): ConvSpec[] {
-  switch (block.kind) {
-    case 'Conv':
-    case 'Focus':
-      return [block.conv];
-    case 'Bottleneck':
-      return [block.cv1, block.cv2];
-    case 'C3':
-      return [block.cv1, block.cv2, block.cv3, ...block.m.flatMap(blockConvs)];
-    case 'BottleneckCSP':
-      return [block.cv1, block.cv2, block.cv3, block.cv4, ...block.m.flatMap(blockConvs)];
-    case 'SPPF':
-    case 'SPP':
-      return [block.cv1, block.cv2];
-    case 'Upsample':
-    case 'Concat':
-      return [];
-    case 'Detect':
-      return [...block.convs];
-    case 'Sequential':
-      return block.items.flatMap(blockConvs);
-  }
 }

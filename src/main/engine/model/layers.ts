@@ -1,10 +1,10 @@
 /**
- * Runs one graph block on tensors (NHWC). Module semantics follow YOLOv5 models/common.py
- * (Conv, Bottleneck, C3, BottleneckCSP, SPP, SPPF, Focus) and nn.Upsample / Concat.
+ * What a block needs while it runs (NHWC) and the Conv every block kind is made of. The kinds'
+ * forward passes (YOLOv5 models/common.py semantics) live in `blocks/`, run through
+ * `blocks/registry.ts` runBlock.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { Block, ConvSpec } from './blocks.js';
-import { batchNormAct, maxPoolSame, spaceToDepthFocus, upsampleNearest } from './kernels.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { ConvSpec } from './blocks.js';
 import type { BnTensors, ConvBnActFn } from './kernels.js';
 
 /** What a block needs from the model while it runs. */
@@ -40,60 +40,4 @@ export function runConv(ctx: BlockContext, spec: ConvSpec, x: tf.Tensor4D): tf.T
     ctx.recordStats(spec.bn, r.batchMean, r.batchVar, b * h * wd);
   }
   return r.y;
-}
-
-/** Runs a block on its inputs (one tensor except for Concat). Detect is run by the model. */
-export function runBlock(ctx: BlockContext, block: Block, inputs: readonly tf.Tensor4D[]): tf.Tensor4D {
-  const x = inputs[0];
-  if (x === undefined) throw new Error(`${block.kind} got no input`);
-  switch (block.kind) {
-    case 'Conv':
-      return runConv(ctx, block.conv, x);
-    case 'Focus':
-      return runConv(ctx, block.conv, spaceToDepthFocus(x));
-    case 'Bottleneck': {
-      const y = runConv(ctx, block.cv2, runConv(ctx, block.cv1, x));
-      return block.add ? tf.add(x, y) : y;
-    }
-    case 'C3': {
-      let a = runConv(ctx, block.cv1, x);
-      for (const b of block.m) a = runBlock(ctx, b, [a]);
-      return runConv(ctx, block.cv3, tf.concat([a, runConv(ctx, block.cv2, x)], 3));
-    }
-    case 'BottleneckCSP': {
-      let a = runConv(ctx, block.cv1, x);
-      for (const b of block.m) a = runBlock(ctx, b, [a]);
-      const y1 = runConv(ctx, block.cv3, a);
-      const y2 = runConv(ctx, block.cv2, x);
-      const cat = tf.concat([y1, y2], 3);
-      const r = batchNormAct(cat, ctx.bn(block.bn), ctx.batchStats, ctx.eps);
-      if (r.batchMean && r.batchVar) {
-        const [b, h, w] = cat.shape;
-        ctx.recordStats(block.bn, r.batchMean, r.batchVar, b * h * w);
-      }
-      return runConv(ctx, block.cv4, r.y);
-    }
-    case 'SPPF': {
-      const a = runConv(ctx, block.cv1, x);
-      const y1 = maxPoolSame(a, block.k);
-      const y2 = maxPoolSame(y1, block.k);
-      const y3 = maxPoolSame(y2, block.k);
-      return runConv(ctx, block.cv2, tf.concat([a, y1, y2, y3], 3));
-    }
-    case 'SPP': {
-      const a = runConv(ctx, block.cv1, x);
-      return runConv(ctx, block.cv2, tf.concat([a, ...block.ks.map((k) => maxPoolSame(a, k))], 3));
-    }
-    case 'Upsample':
-      return upsampleNearest(x, block.scale);
-    case 'Concat':
-      return tf.concat([...inputs], 3);
-    case 'Sequential': {
-      let y = x;
-      for (const b of block.items) y = runBlock(ctx, b, [y]);
-      return y;
-    }
-    case 'Detect':
-      throw new Error('Detect is run by the model, not runBlock');
-  }
 }

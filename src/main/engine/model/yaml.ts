@@ -6,6 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { ncSchema } from '../../../shared/train-config.js';
 import { FreezeLabError } from '../../../shared/result.js';
+import { canonicalModule, REGISTERED_MODULES } from './blocks/registry.js';
 
 /**
  * Limits of a model description, far above the largest official model (yolov5x6: depth 1.33,
@@ -55,24 +56,12 @@ export interface ModelYaml {
   readonly head: readonly LayerRow[];
 }
 
-/** Module names this project builds (YOLOv5 spelling; `nn.Upsample` as in the YAML files). */
-export const SUPPORTED_MODULES = [
-  'Conv',
-  'C3',
-  'SPPF',
-  'SPP',
-  'Bottleneck',
-  'BottleneckCSP',
-  'Focus',
-  'nn.Upsample',
-  'Concat',
-  'Detect',
-] as const;
+/** Module names this project builds (YOLOv5 spelling; `nn.Upsample` as in the YAML files): the registry's. */
+export const SUPPORTED_MODULES: readonly string[] = REGISTERED_MODULES;
 
 /** Normalises aliases (`Upsample`, `torch.nn.Upsample`) to the names in {@link SUPPORTED_MODULES}. */
 export function canonicalModuleName(name: string): string | undefined {
-  const n = name === 'Upsample' || name === 'torch.nn.Upsample' ? 'nn.Upsample' : name;
-  return (SUPPORTED_MODULES as readonly string[]).includes(n) ? n : undefined;
+  return canonicalModule(name);
 }
 
 /** The model YAML is malformed or uses something this project cannot build. */
