@@ -34,6 +34,11 @@ export interface ArchModuleRow {
   readonly outShape: readonly number[];
   /** Convolution FLOPs (2 x multiply-accumulates, as thop counts them) at the image size. */
   readonly flops: number;
+  /**
+   * Intermediate tensors training keeps per output element (from the module's block kind, in the
+   * engine's block registry): the training memory estimate's factor.
+   */
+  readonly savedPerOutput: number;
   readonly section: ModelSection;
 }
 

@@ -5,26 +5,13 @@
  * Model: weights (all) + gradient and momentum for trainable weights (4 bytes each), plus saved
  * activations of the modules the backward pass goes through: every module from the first
  * trainable one on (modules before it run outside the gradient tape). Each module's saved
- * activations are its output size times a per-type factor counting the intermediate tensors its
- * convolutions keep (conv output, normalised output, activation input), calibrated on the measured
+ * activations are its output size times its block kind's factor (`savedPerOutput`, defined with
+ * each kind in the engine's block registry), calibrated on the measured
  * peak of YOLOv5n at 320, batch 16, nothing frozen: 3.76 GB of live tensors on the WASM backend
  * (TFJS-NOTES).
  */
 import type { ArchDescription } from './arch.js';
 
-/** Intermediate tensors kept per output element, by module type (C3 keeps its hidden branches). */
-const SAVED_PER_OUTPUT: Readonly<Record<string, number>> = {
-  Conv: 3,
-  Focus: 4,
-  C3: 9,
-  BottleneckCSP: 10,
-  Bottleneck: 6,
-  SPPF: 7,
-  SPP: 7,
-  Upsample: 1,
-  Concat: 1,
-  Detect: 2,
-};
 // tfjs keeps ~6x more than the conv-level count above (sigmoid, products, broadcast copies): 3.76 GB / 0.635 GB.
 const CALIBRATION = 5.9;
 const BYTES = 4;
@@ -52,7 +39,7 @@ export function estimateTrainingMemory(
   for (const m of arch.modules) {
     if (m.index < firstTrainable) continue;
     const size = m.outShape.reduce((a, b) => a * b, 1);
-    elements += size * scale * (SAVED_PER_OUTPUT[m.type] ?? 3);
+    elements += size * scale * m.savedPerOutput;
   }
   const parameters = (arch.totalParams + 2 * trainableParams) * BYTES;
   const activations = elements * opts.batch * BYTES * CALIBRATION;

@@ -9,7 +9,7 @@ import type { ArchBufferRow, ArchDescription, ArchModuleRow, ArchParamRow } from
 import { isFrozenParam, resolveFreeze } from '../../../shared/freeze.js';
 import type { FreezeSpec } from '../../../shared/freeze.js';
 import { numel } from '../host-tensor.js';
-import { blockArch } from './blocks/registry.js';
+import { blockArch, savedPerOutput } from './blocks/registry.js';
 import type { ModelGraph } from './graph.js';
 
 /** Options for {@link describeArchitecture}. */
@@ -54,6 +54,7 @@ export function describeArchitecture(graph: ModelGraph, opts: DescribeOptions = 
       yamlArgs: m.yamlArgs,
       args: m.args,
       params: paramsByModule.get(m.index) ?? 0,
+      savedPerOutput: savedPerOutput(m.type),
       outShape,
       flops: 2 * macs,
       section: m.section,

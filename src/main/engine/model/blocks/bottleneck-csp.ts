@@ -14,6 +14,7 @@ function bare(name: string, c1: number, c2: number): ConvSpec {
 
 export const bottleneckCspBlock = defineBlock({
   kind: 'BottleneckCSP',
+  savedPerOutput: 10,
   modules: ['BottleneckCSP'],
   build: {
     mode: 'inner',

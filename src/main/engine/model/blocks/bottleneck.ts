@@ -17,6 +17,7 @@ export function makeBottleneck(prefix: string, c1: number, c2: number, shortcut:
 
 export const bottleneckBlock = defineBlock({
   kind: 'Bottleneck',
+  savedPerOutput: 6,
   modules: ['Bottleneck'],
   build: {
     mode: 'unit',

@@ -7,6 +7,7 @@ import type { Geometry } from './common.js';
 
 export const c3Block = defineBlock({
   kind: 'C3',
+  savedPerOutput: 9,
   modules: ['C3'],
   build: {
     mode: 'inner',

@@ -78,6 +78,12 @@ export interface BlockDef<K extends Block['kind']> {
   /** Aliases normalised to modules[0] (e.g. `Upsample` for `nn.Upsample`). */
   readonly aliases?: readonly string[];
   readonly build?: BlockBuild<K>;
+  /**
+   * Intermediate tensors training keeps per output element of this kind (conv output, normalised
+   * output, activation input; C3 keeps its hidden branches): the memory estimate's factor, for
+   * kinds built from a YAML module (an architecture row takes its YAML module's).
+   */
+  readonly savedPerOutput?: number;
   /** Whether output channels count against MAX_CHANNELS (default true). */
   readonly channelLimit?: boolean;
   /** Parameters and buffers in state_dict order. */

@@ -4,6 +4,7 @@ import { defineBlock } from './common.js';
 
 export const concatBlock = defineBlock({
   kind: 'Concat',
+  savedPerOutput: 1,
   modules: ['Concat'],
   build: {
     mode: 'fixed',

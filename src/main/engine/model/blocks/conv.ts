@@ -4,6 +4,7 @@ import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
 
 export const convBlock = defineBlock({
   kind: 'Conv',
+  savedPerOutput: 3,
   modules: ['Conv'],
   build: {
     mode: 'unit',

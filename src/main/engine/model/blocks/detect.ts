@@ -6,6 +6,7 @@ import { convTensors, defineBlock } from './common.js';
 
 export const detectBlock = defineBlock({
   kind: 'Detect',
+  savedPerOutput: 2,
   modules: ['Detect'],
   channelLimit: false,
   build: {

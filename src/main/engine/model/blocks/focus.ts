@@ -5,6 +5,7 @@ import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
 
 export const focusBlock = defineBlock({
   kind: 'Focus',
+  savedPerOutput: 4,
   modules: ['Focus'],
   build: {
     mode: 'unit',

@@ -115,6 +115,11 @@ export function blockArch(
   return { outShape: [c2, g.h, g.w], macs: g.macs, size: { h: g.h, w: g.w } };
 }
 
+/** The memory estimate's factor of a YAML module (3, a Conv's, for a kind that gives none). */
+export function savedPerOutput(moduleName: string): number {
+  return blockForModule(moduleName)?.savedPerOutput ?? 3;
+}
+
 /** Whether a kind's output channels count against MAX_CHANNELS. */
 export function channelLimited(def: AnyDef): boolean {
   return def.channelLimit ?? true;

@@ -6,6 +6,7 @@ import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
 
 export const sppBlock = defineBlock({
   kind: 'SPP',
+  savedPerOutput: 7,
   modules: ['SPP'],
   build: {
     mode: 'unit',

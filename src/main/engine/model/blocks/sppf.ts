@@ -6,6 +6,7 @@ import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
 
 export const sppfBlock = defineBlock({
   kind: 'SPPF',
+  savedPerOutput: 7,
   modules: ['SPPF'],
   build: {
     mode: 'unit',

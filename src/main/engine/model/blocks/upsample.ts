@@ -4,6 +4,7 @@ import { defineBlock } from './common.js';
 
 export const upsampleBlock = defineBlock({
   kind: 'Upsample',
+  savedPerOutput: 1,
   modules: ['nn.Upsample'],
   aliases: ['Upsample', 'torch.nn.Upsample'],
   build: {
