@@ -130,3 +130,60 @@ export function expandSweep(request: SweepRequest): TrainConfig[] {
   }
   return out;
 }
+
+/** Version of the stored run configuration (`configVersion`); runs queued before it carry none. */
+export const RUN_CONFIG_VERSION = 1;
+
+/**
+ * A run's configuration as queued and stored: the training configuration with its paths made
+ * absolute, its freeze spec in canonical form, its worker count decided, and the freeze resolved
+ * once, against the model's graph, to the modules it freezes (`frozenModules`).
+ */
+export const resolvedTrainConfigSchema = z
+  .object({
+    ...trainFields,
+    configVersion: z.literal(RUN_CONFIG_VERSION),
+    frozenModules: z.array(z.number().int().min(0).max(100_000)).max(100_000),
+  })
+  .strict()
+  .refine((c) => c.weights !== undefined || c.model !== undefined, {
+    message: 'give weights or a model',
+    path: ['weights'],
+  });
+
+export type ResolvedTrainConfig = z.output<typeof resolvedTrainConfigSchema>;
+
+/**
+ * The one parse of a stored run configuration: a resolved one (`configVersion` 1), or one queued
+ * before the version existed (schema 4 and earlier, no frozen module list), which parses as a plain
+ * `TrainConfig`; its freeze is then resolved once, where the model is built (`setupTraining`).
+ */
+export function parseRunConfig(stored: unknown): ResolvedTrainConfig | TrainConfig {
+  const versioned = typeof stored === 'object' && stored !== null && 'configVersion' in stored;
+  return versioned ? resolvedTrainConfigSchema.parse(stored) : trainConfigSchema.parse(stored);
+}
+
+/** The runs table's indexed columns, all derived from the one stored configuration. */
+export function runColumnsOf(config: ResolvedTrainConfig): {
+  readonly imgSize: number;
+  readonly batch: number;
+  readonly epochs: number;
+  readonly freezeSpec: string;
+  readonly frozenModules: readonly number[];
+  readonly bnPolicy: ResolvedTrainConfig['bnFrozen'];
+  readonly hypName: string;
+  readonly backend: string | null;
+  readonly seed: number;
+} {
+  return {
+    imgSize: config.imgSize,
+    batch: config.batch,
+    epochs: config.epochs,
+    freezeSpec: config.freeze,
+    frozenModules: config.frozenModules,
+    bnPolicy: config.bnFrozen,
+    hypName: config.hyp,
+    backend: config.backend ?? null,
+    seed: config.seed,
+  };
+}

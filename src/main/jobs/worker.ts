@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunProgress } from '../../shared/contract.js';
 import type { RunStatus } from '../../shared/runs.js';
-import { trainConfigSchema } from '../../shared/train-config.js';
+import { parseRunConfig } from '../../shared/train-config.js';
 import { describeDevice, initBackend, memoryInfo } from '../engine/tf/backend.js';
 import { runTraining, TrainingStopped } from '../engine/train/trainer.js';
 import {
@@ -106,7 +106,9 @@ export async function runWorker(channel: WorkerChannel): Promise<number> {
   const flushSamples = () => addSamples(db, runId, sampler.takeSamples());
   let lastProgress = 0;
   try {
-    const config = trainConfigSchema.parse(claimed.config);
+    // The one parse of the stored config: resolved when queued (frozen modules included), or a
+    // run queued before schema 5, whose freeze the trainer resolves once as it builds the model.
+    const config = parseRunConfig(claimed.config);
     const backend = await initBackend(config.backend ? { prefer: config.backend } : {});
     // Whether the GPU is really used: libtensorflow's GPU build falls back to the CPU without CUDA.
     addRunNote(db, runId, 'info', `Backend ${backend.name}, device: ${describeDevice(backend).detail}.`);

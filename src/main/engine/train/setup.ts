@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import { isFrozenParam, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
-import type { TrainConfig } from '../../../shared/train-config.js';
+import type { ResolvedTrainConfig, TrainConfig } from '../../../shared/train-config.js';
 import { loadDataConfig, type DataConfig } from '../data/config.js';
 import { cacheBytes } from '../data/cache.js';
 import { createTrainLoader, type TrainLoader } from '../data/loader.js';
@@ -153,7 +153,28 @@ function autoAnchor(
   return result;
 }
 
-export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}): Promise<TrainSetup> {
+/**
+ * The modules a run freezes: the list resolved when the run was queued (a `ResolvedTrainConfig`),
+ * else (a plain `TrainConfig`: tests, benches, runs queued before schema 5) its freeze spec
+ * resolved against the built model's graph, once, here.
+ */
+function frozenModulesOf(config: TrainConfig | ResolvedTrainConfig, graph: YoloModel['graph']): readonly number[] {
+  if (!('frozenModules' in config)) return resolveFreeze(parseFreezeSpec(config.freeze), graph.summary);
+  const known = new Set(graph.modules.map((m) => m.index));
+  const unknown = config.frozenModules.filter((i) => !known.has(i));
+  if (unknown.length > 0) {
+    throw new FreezeLabError(
+      'invalid-input',
+      `Freeze '${config.freeze}' was resolved to modules this model does not have (${unknown.join(', ')}).`,
+    );
+  }
+  return config.frozenModules;
+}
+
+export async function setupTraining(
+  config: TrainConfig | ResolvedTrainConfig,
+  opts: SetupOptions = {},
+): Promise<TrainSetup> {
   const onWarning = (m: string) => opts.onWarning?.(m);
   registerTrainingKernels();
   const data = await loadDataConfig(config.data);
@@ -184,7 +205,7 @@ export async function setupTraining(config: TrainConfig, opts: SetupOptions = {}
   const { source, model } = await buildModel(config, data, hyp);
   model.convBnAct = trainingConvBnAct;
   const graph = model.graph;
-  const frozenModules = resolveFreeze(parseFreezeSpec(config.freeze), graph.summary);
+  const frozenModules = frozenModulesOf(config, graph);
   const frozen = (name: string) => isFrozenParam(name, frozenModules);
   const params = trainableParams(model.params, frozen);
   const frozenSet = new Set(frozenModules);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunProgress } from '../../../shared/contract.js';
 import type { ClassMetrics, EvalResult } from '../../../shared/metrics.js';
 import type { EpochRecord } from '../../../shared/runs.js';
-import type { TrainConfig } from '../../../shared/train-config.js';
+import type { ResolvedTrainConfig, TrainConfig } from '../../../shared/train-config.js';
 import { validate } from '../eval/validate.js';
 import { anchorPixelLevels } from '../model/anchors.js';
 import { modelYamlToObject } from '../model/source.js';
@@ -72,7 +72,8 @@ export interface TrainOutcome {
   readonly summary: string;
 }
 
-export async function runTraining(config: TrainConfig, hooks: TrainHooks): Promise<TrainOutcome> {
+/** Trains one run: a queued run's resolved config (its frozen modules fixed when queued), or a plain one. */
+export async function runTraining(config: TrainConfig | ResolvedTrainConfig, hooks: TrainHooks): Promise<TrainOutcome> {
   const progress = (p: Omit<RunProgress, 'runId'>) => hooks.onProgress?.(p);
   progress({
     phase: 'setup',

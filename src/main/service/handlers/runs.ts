@@ -18,7 +18,13 @@ import { requireAnchorSizes } from '../../engine/train/setup.js';
 import { CHECKPOINT_FILES } from '../../engine/train/state.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { isResumable, RESUMABLE_STATUSES, type Artifact, type NewRun } from '../../../shared/runs.js';
-import { expandSweep, type TrainConfig } from '../../../shared/train-config.js';
+import {
+  expandSweep,
+  RUN_CONFIG_VERSION,
+  runColumnsOf,
+  type ResolvedTrainConfig,
+  type TrainConfig,
+} from '../../../shared/train-config.js';
 import {
   artifactsOf,
   comparisonRows,
@@ -57,7 +63,12 @@ type RunHandlers = Pick<
   | 'runs.compare'
 >;
 
-/** Everything about a run that can be known before it trains; files are checked here, not later. */
+/**
+ * Everything about a run that can be known before it trains; files are checked here, not later.
+ * The config is parsed once (by the command's schema) and resolved here, once: the freeze spec
+ * against the model's graph, recorded as `frozenModules` in the stored config, from which the
+ * indexed columns are derived (`runColumnsOf`).
+ */
 async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
   const spec = parseFreezeSpec(config.freeze);
   const freeze = formatFreezeSpec(spec);
@@ -66,16 +77,25 @@ async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewR
   // The hyp (a preset name or a file) is read now too: an unknown name fails here, not when the run starts.
   const hyp = await resolveHyp(config.hyp);
   const modelSpec = config.model ?? config.weights;
-  if (modelSpec !== undefined) {
-    const source = await resolveModelSource(modelSpec);
-    resolveFreeze(spec, source.graph.summary);
-    if (!config.autoanchor) requireAnchorSizes(source, hyp, false);
+  if (modelSpec === undefined) {
+    throw new FreezeLabError('invalid-input', 'Give weights (a .pt or .safetensors file) or a model.');
   }
+  const source = await resolveModelSource(modelSpec);
+  const frozenModules = resolveFreeze(spec, source.graph.summary);
+  if (!config.autoanchor) requireAnchorSizes(source, hyp, false);
   const data = path.resolve(config.data);
   const weights = config.weights ? path.resolve(config.weights) : null;
   // The worker count is decided now and recorded with the run (a resumed run keeps it).
   const workers = config.workers ?? defaultWorkerCount(config.backend);
-  const resolved: TrainConfig = { ...config, data, freeze, workers, ...(weights ? { weights } : {}) };
+  const resolved: ResolvedTrainConfig = {
+    ...config,
+    data,
+    freeze,
+    workers,
+    ...(weights ? { weights } : {}),
+    configVersion: RUN_CONFIG_VERSION,
+    frozenModules,
+  };
   const model = config.model ?? (weights ? path.basename(weights) : 'unknown');
   return {
     name: config.name ?? `${model} · freeze ${freeze}`,
@@ -86,14 +106,7 @@ async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewR
     weightsPath: weights,
     weightsSha256: weights ? await weightsDigest(weights) : null,
     model,
-    imgSize: config.imgSize,
-    batch: config.batch,
-    epochs: config.epochs,
-    freezeSpec: freeze,
-    bnPolicy: config.bnFrozen,
-    hypName: config.hyp,
-    backend: config.backend ?? null,
-    seed: config.seed,
+    ...runColumnsOf(resolved),
   };
 }
 
