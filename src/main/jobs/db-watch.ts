@@ -5,7 +5,7 @@
  */
 import type { RunStatus } from '../../shared/runs.js';
 import type { EventBus } from './events.js';
-import type { Db } from '../store/index.js';
+import { runStates, type Db } from '../store/index.js';
 
 /** How often the watcher looks (one `PRAGMA data_version` read when nothing changed). */
 export const WATCH_INTERVAL_MS = 2000;
@@ -78,14 +78,8 @@ export class DatabaseWatcher {
   }
 
   #snapshot(): Map<number, Seen> {
-    const rows = this.#db.prepare('SELECT id, status, status_reason, last_epoch_done FROM runs').all() as {
-      id: number;
-      status: RunStatus;
-      status_reason: string | null;
-      last_epoch_done: number;
-    }[];
     return new Map(
-      rows.map((r) => [r.id, { status: r.status, reason: r.status_reason, lastEpochDone: r.last_epoch_done }]),
+      runStates(this.#db).map((r) => [r.id, { status: r.status, reason: r.reason, lastEpochDone: r.lastEpochDone }]),
     );
   }
 }

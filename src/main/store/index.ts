@@ -34,6 +34,7 @@ export {
   ownsRun,
   queuedRunsFor,
   runOwner,
+  runStates,
   setRunStatus,
 } from './queries/status.js';
 export { classApOf, epochsOf, recordEpoch } from './queries/epochs.js';

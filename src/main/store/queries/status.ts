@@ -191,3 +191,14 @@ export function markInterruptedRuns(
     })
     .immediate();
 }
+
+/** Every run's status, reason and progress: what another process may have changed (see jobs/db-watch.ts). */
+export function runStates(db: Db): { id: number; status: RunStatus; reason: string | null; lastEpochDone: number }[] {
+  const rows = db.prepare('SELECT id, status, status_reason, last_epoch_done FROM runs').all() as {
+    id: number;
+    status: RunStatus;
+    status_reason: string | null;
+    last_epoch_done: number;
+  }[];
+  return rows.map((r) => ({ id: r.id, status: r.status, reason: r.status_reason, lastEpochDone: r.last_epoch_done }));
+}
