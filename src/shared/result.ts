@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'not-found' // a file, run or model that does not exist
   | 'bad-file' // a file exists but cannot be used (corrupt, wrong format, wrong architecture)
   | 'conflict' // the request is valid but clashes with current state (e.g. a run already running)
+  | 'resource' // a limit was reached: memory, a time or memory budget (the input may be fine elsewhere)
   | 'cancelled'
   | 'internal'; // a bug: the message says what failed, the UI offers to report it
 

@@ -40,7 +40,7 @@ describe('internal faults and user errors', () => {
       [new NoReadableImageError(12), 'bad-file'],
       [new OptimizerStateError('momentum buffer model.0.conv.weight: another model'), 'bad-file'],
       [new ImageReadError('a.jpg', 'Input buffer contains unsupported image format'), 'bad-file'],
-      [new CacheBudgetError(9e9, 1e9, 100, 640), 'conflict'],
+      [new CacheBudgetError(9e9, 1e9, 100, 640), 'resource'],
     ];
     for (const [error, code] of cases) {
       const e = toServiceError(error);

@@ -18,7 +18,7 @@ describe('file-reading commands run off the event loop, within a budget', () => 
     );
     expect(error).toBeInstanceOf(FreezeLabError);
     expect(error).toMatchObject({
-      code: 'bad-file',
+      code: 'resource',
       message: 'Reading big.pt took longer than 0.0 s and was stopped.',
     });
   });
@@ -29,7 +29,7 @@ describe('file-reading commands run off the event loop, within a budget', () => 
       (e) => e,
     );
     expect(error).toMatchObject({
-      code: 'bad-file',
+      code: 'resource',
       message: 'Reading huge.pt needed more than 4 MB of memory and was stopped.',
     });
   });

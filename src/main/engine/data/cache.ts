@@ -34,7 +34,7 @@ export class CacheBudgetError extends FreezeLabError {
   readonly budgetBytes: number;
   constructor(required: number, budget: number, images: number, imgSize: number) {
     super(
-      'conflict',
+      'resource',
       `Caching ${images} images at size ${imgSize} in RAM needs ${gb(required)} GB, more than the ${gb(budget)} GB available for it.`,
       'Turn the image cache off (images are then decoded every epoch), use a smaller image size, or free memory.',
     );

@@ -48,7 +48,7 @@ export function runTask<K extends TaskName>(
         settle(() =>
           reject(
             new FreezeLabError(
-              'bad-file',
+              'resource',
               `${what} took longer than ${seconds(budget.timeoutMs)} and was stopped.`,
               'The file may be damaged, crafted, or far larger than a YOLOv5 model or dataset.',
             ),
@@ -64,7 +64,7 @@ export function runTask<K extends TaskName>(
         reject(
           error.code === 'ERR_WORKER_OUT_OF_MEMORY'
             ? new FreezeLabError(
-                'bad-file',
+                'resource',
                 `${what} needed more than ${budget.maxHeapMb} MB of memory and was stopped.`,
                 'The file may be damaged, crafted, or far larger than a YOLOv5 model or dataset.',
               )
