@@ -13,11 +13,13 @@ import { DEFAULT_RECOMMEND_OPTIONS, type GroupedComparison } from './compare.js'
 import type { DatasetReport } from './report.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
-import type { ClassMetrics } from './metrics.js';
+import type { ClassMetrics, EvalResult } from './metrics.js';
+import { backendSchema } from './backend.js';
 import type { ResourceSample, RunDetail, RunStatus, RunSummary, EpochRecord } from './runs.js';
 import {
   freezeTextSchema,
   imgSizeSchema,
+  MAX_WORKERS,
   modelSpecSchema,
   ncSchema,
   pathSchema,
@@ -100,6 +102,59 @@ export interface ComparisonResult extends GroupedComparison {
   readonly groupsCsv: string;
 }
 
+/** `model.val`: val.py's metrics of a model on a dataset split, and what it took. */
+export interface ModelValResult extends EvalResult {
+  /** The model as named by its source (a checkpoint file, or e.g. yolov5n for a bare architecture). */
+  readonly weights: string;
+  /** The data YAML file. */
+  readonly data: string;
+  /** The TensorFlow.js backend it ran on. */
+  readonly backend: string;
+  /** Threads the batches ran on (1: here, one batch at a time; NMS then timed apart from inference). */
+  readonly workers: number;
+  /** Batches run. */
+  readonly batches: number;
+  readonly split: 'val' | 'train' | 'test';
+  readonly imgSize: number;
+  readonly batchSize: number;
+  /** Wall time of the batch loop (loading, forward, NMS, matching), without listing/scanning. */
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** Per image, ms: forward + decode + read-back, and NMS + matching. */
+  readonly inferenceMs: number;
+  readonly nmsMs: number;
+  /** Highest tensor memory seen during the forward passes (includes the weights), bytes. */
+  readonly peakTensorBytes: number;
+  /** Set when the results mean little, e.g. a bare architecture without trained weights. */
+  readonly warning?: string;
+}
+
+/** One detection in original image pixels. */
+export interface DetectionInfo {
+  readonly cls: number;
+  readonly name: string;
+  readonly conf: number;
+  /** Corner box [x1, y1, x2, y2], rounded to whole pixels as detect.py does. */
+  readonly xyxy: readonly [number, number, number, number];
+}
+
+/** `model.detect`: what a model finds in one image (detect.py). */
+export interface ModelDetectResult {
+  /** The image file. */
+  readonly source: string;
+  readonly weights: string;
+  readonly backend: string;
+  readonly detections: readonly DetectionInfo[];
+  /** Network input [height, width] after letterboxing. */
+  readonly inputShape: readonly [number, number];
+  /** Original image [height, width]. */
+  readonly originalShape: readonly [number, number];
+  /** Wall time of letterbox + forward + NMS, ms (image decoding excluded). */
+  readonly ms: number;
+  /** Set when the detections mean little, e.g. a bare architecture without trained weights. */
+  readonly warning?: string;
+}
+
 /** Live progress of a run, pushed while it trains (throttled). */
 export interface RunProgress {
   readonly runId: number;
@@ -132,6 +187,41 @@ export const commands = {
         nc: ncSchema.optional(),
         imgSize: imgSizeSchema.default(640),
         freeze: freezeTextSchema.optional(),
+      })
+      .strict(),
+  ),
+  /**
+   * Evaluate a model on a dataset split as val.py (P, R, mAP50, mAP50-95 per class). `backend`:
+   * the one to load (refused if another is already loaded); `workers`: replica threads on WASM/CPU.
+   */
+  'model.val': command<ModelValResult>()(
+    z
+      .object({
+        weights: modelSpecSchema,
+        data: pathSchema,
+        imgSize: imgSizeSchema.default(640),
+        batch: z.number().int().min(1).max(1024).default(16),
+        split: z.enum(['val', 'train', 'test']).default('val'),
+        conf: z.number().min(0).max(1).default(0.001),
+        iou: z.number().min(0).max(1).default(0.6),
+        backend: backendSchema.optional(),
+        workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
+      })
+      .strict(),
+  ),
+  /** Run a model on one image file and list its detections, as detect.py. */
+  'model.detect': command<ModelDetectResult>()(
+    z
+      .object({
+        weights: modelSpecSchema,
+        source: pathSchema,
+        imgSize: imgSizeSchema.default(640),
+        conf: z.number().min(0).max(1).default(0.25),
+        iou: z.number().min(0).max(1).default(0.45),
+        maxDet: z.number().int().min(1).max(100_000).default(1000),
+        classes: z.array(z.number().int().min(0).max(999)).max(1000).optional(),
+        agnostic: z.boolean().optional(),
+        backend: backendSchema.optional(),
       })
       .strict(),
   ),

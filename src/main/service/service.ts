@@ -25,6 +25,7 @@ import { JobRunner } from '../jobs/runner.js';
 import { forkWorker, workerEntry, type WorkerSpawner } from '../jobs/spawn.js';
 import { openStore, type Db } from '../store/index.js';
 import { dataHandlers } from './handlers/data.js';
+import { inferenceHandlers } from './handlers/inference.js';
 import { demoHandlers } from './handlers/demo.js';
 import { runHandlers } from './handlers/runs.js';
 
@@ -100,6 +101,7 @@ export function createService(options: ServiceOptions): Service {
   const handlers: Handlers<ServiceContext> = {
     ...appHandlers,
     ...modelHandlers,
+    ...inferenceHandlers,
     ...dataHandlers,
     ...runHandlers,
     ...demoHandlers,

@@ -1,12 +1,8 @@
-import { loadDataConfig } from '../../engine/data/config.js';
-import { type ValidateResult, validate } from '../../engine/eval/validate.js';
-import { instantiateModel, modelYamlToObject, resolveModelSource } from '../../engine/model/source.js';
-import { poolDetector, startInferencePool } from '../../engine/parallel/data-parallel.js';
-import { defaultWorkerCount } from '../../engine/parallel/pool.js';
+import type { ModelValResult } from '../../../shared/contract.js';
+import { FreezeLabError } from '../../../shared/result.js';
 import { MAX_WORKERS } from '../../../shared/train-config.js';
-import { initBackend } from '../../engine/tf/backend.js';
 import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
-import { BACKEND_WORDS, backendOption } from '../service-factory.js';
+import { BACKEND_WORDS, backendOption, serviceFor } from '../service-factory.js';
 
 /** Python's '%.3g'. */
 function g3(v: number): string {
@@ -14,7 +10,7 @@ function g3(v: number): string {
 }
 
 /** The table val.py prints: all classes, then one row per class with labels. */
-export function formatValTable(r: ValidateResult): string {
+export function formatValTable(r: ModelValResult): string {
   const head = ['Class', 'Images', 'Instances', 'P', 'R', 'mAP50', 'mAP50-95'];
   const row = (
     name: string,
@@ -48,13 +44,15 @@ export const valCommand: CliCommand = {
     '',
     '  --weights W     a .pt / .safetensors checkpoint (or n, s, m, l, x: untrained)',
     '  --data D        the dataset YAML (like coco128.yaml)',
-    '  --img N         input long side in pixels; --batch N: images per forward pass',
+    '  --img N         input long side in pixels (a multiple of 32, at most 2048)',
+    '  --batch N       images per forward pass',
     '  --split NAME    val (default), train or test',
     `  --backend NAME  ${BACKEND_WORDS} (default: the best that loads)`,
     '  --workers N     batches run on N threads at once, each with its own model copy',
     '                  (default: one per core on WASM/CPU, 1 on native TensorFlow)',
     '',
-    'Progress goes to stderr; the table (or JSON) to stdout.',
+    'When done, one progress line (batches, images, seconds) and any warning go to stderr (no',
+    'per-batch lines); the table (or JSON) to stdout.',
   ].join('\n'),
   options: {
     weights: { type: 'string' },
@@ -70,8 +68,8 @@ export const valCommand: CliCommand = {
   async run(values, _positionals, io) {
     const weights = stringOption(values, 'weights');
     const data = stringOption(values, 'data');
-    const imgSize = intOption(values, 'img', 640, 32, 8192);
-    const batchSize = intOption(values, 'batch', 16, 1, 1024);
+    const imgSize = intOption(values, 'img', 640, 32, 2048);
+    const batch = intOption(values, 'batch', 16, 1, 1024);
     const split = values.split ?? 'val';
     if (split !== 'val' && split !== 'train' && split !== 'test') {
       throw new UsageError(`--split takes val, train or test, got '${String(split)}'.`);
@@ -79,61 +77,41 @@ export const valCommand: CliCommand = {
     const conf = floatOption(values, 'conf', 0.001, 0, 1);
     const iou = floatOption(values, 'iou', 0.6, 0, 1);
     const prefer = backendOption(values);
-    const asked = values.workers === undefined ? undefined : intOption(values, 'workers', 1, 1, MAX_WORKERS);
-    try {
-      const cfg = await loadDataConfig(data);
-      const backend = await initBackend(prefer ? { prefer } : {});
-      // A checkpoint keeps its own classes (validate refuses a mismatch); a bare architecture takes the dataset's.
-      let src = await resolveModelSource(weights);
-      if (!src.weights) src = await resolveModelSource(weights, { nc: cfg.nc, names: cfg.names });
-      if (!src.weights) io.err(`freezelab val: ${src.label} has no trained weights; its metrics mean nothing.\n`);
-      const { model } = instantiateModel(src);
-      const workers =
-        backend.name === 'wasm' || backend.name === 'cpu' ? (asked ?? defaultWorkerCount(backend.name)) : 1;
-      let result: ValidateResult;
-      const pool =
-        workers > 1
-          ? await startInferencePool(model, modelYamlToObject(src.yaml, model.graph.nc), workers, backend.name).catch(
-              (error: unknown) => {
-                model.dispose();
-                throw error;
-              },
-            )
-          : undefined;
-      try {
-        result = await validate(model, {
-          ...(pool ? { detector: poolDetector(pool) } : {}),
-          data: cfg,
-          split,
-          imgSize,
-          batchSize,
-          conf,
-          iou,
-          onProgress: (p) =>
-            io.err(
-              `val: batch ${p.batch}/${p.batches}, ${p.images}/${p.totalImages} images, ${p.seconds.toFixed(1)} s\n`,
-            ),
-        });
-      } finally {
-        await pool?.close();
-        model.dispose();
-      }
-      if (values.json) {
-        io.out(`${JSON.stringify({ weights: src.label, data: cfg.yamlFile, backend: backend.name, ...result })}\n`);
-        return 0;
-      }
-      io.out(formatValTable(result));
-      io.out(
-        `Speed: ${result.inferenceMs.toFixed(1)} ms inference, ${result.nmsMs.toFixed(1)} ms NMS per image at ` +
-          `batch ${result.batchSize}, img ${result.imgSize} on ${backend.name}` +
-          `${workers > 1 ? ` (${workers} workers; NMS counted with inference)` : ''}; ${result.images} images in ` +
-          `${result.seconds.toFixed(1)} s (${result.imagesPerSecond.toFixed(2)} images/s), peak tensor memory ` +
-          `${(result.peakTensorBytes / 2 ** 20).toFixed(0)} MiB\n`,
-      );
-      return 0;
-    } catch (error) {
-      io.err(failureLine('val', error));
+    const workers = values.workers === undefined ? undefined : intOption(values, 'workers', 1, 1, MAX_WORKERS);
+    const service = serviceFor('cli', values, { runJobs: false });
+    const answer = await service.call('model.val', {
+      weights,
+      data,
+      imgSize,
+      batch,
+      split,
+      conf,
+      iou,
+      ...(prefer ? { backend: prefer } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+    });
+    await service.close();
+    if (!answer.ok) {
+      const { code, message, hint } = answer.error;
+      io.err(failureLine('val', new FreezeLabError(code, message, hint)));
       return 1;
     }
+    const r = answer.value;
+    if (r.warning) io.err(`freezelab val: ${r.warning}\n`);
+    io.err(`val: batch ${r.batches}/${r.batches}, ${r.images}/${r.images} images, ${r.seconds.toFixed(1)} s\n`);
+    if (values.json) {
+      const { weights: label, data: yamlFile, backend, workers: _w, batches: _b, warning: _warn, ...result } = r;
+      io.out(`${JSON.stringify({ weights: label, data: yamlFile, backend, ...result })}\n`);
+      return 0;
+    }
+    io.out(formatValTable(r));
+    io.out(
+      `Speed: ${r.inferenceMs.toFixed(1)} ms inference, ${r.nmsMs.toFixed(1)} ms NMS per image at ` +
+        `batch ${r.batchSize}, img ${r.imgSize} on ${r.backend}` +
+        `${r.workers > 1 ? ` (${r.workers} workers; NMS counted with inference)` : ''}; ${r.images} images in ` +
+        `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(2)} images/s), peak tensor memory ` +
+        `${(r.peakTensorBytes / 2 ** 20).toFixed(0)} MiB\n`,
+    );
+    return 0;
   },
 };
