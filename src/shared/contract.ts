@@ -13,7 +13,7 @@ import { DEFAULT_RECOMMEND_OPTIONS, type GroupedComparison } from './compare.js'
 import type { DatasetReport } from './report.js';
 import type { FreezePreset } from './freeze.js';
 import type { Result } from './result.js';
-import type { ClassMetrics, EvalResult } from './metrics.js';
+import type { ClassMetrics, EvalResult, ValidationFigures } from './metrics.js';
 import { backendSchema } from './backend.js';
 import type { ResourceSample, RunDetail, RunStatus, RunSummary, EpochRecord } from './runs.js';
 import {
@@ -103,7 +103,7 @@ export interface ComparisonResult extends GroupedComparison {
 }
 
 /** `model.val`: val.py's metrics of a model on a dataset split, and what it took. */
-export interface ModelValResult extends EvalResult {
+export interface ModelValResult extends EvalResult, ValidationFigures {
   /** The model as named by its source (a checkpoint file, or e.g. yolov5n for a bare architecture). */
   readonly weights: string;
   /** The data YAML file. */
@@ -114,17 +114,6 @@ export interface ModelValResult extends EvalResult {
   readonly workers: number;
   /** Batches run. */
   readonly batches: number;
-  readonly split: 'val' | 'train' | 'test';
-  readonly imgSize: number;
-  readonly batchSize: number;
-  /** Wall time of the batch loop (loading, forward, NMS, matching), without listing/scanning. */
-  readonly seconds: number;
-  readonly imagesPerSecond: number;
-  /** Per image, ms: forward + decode + read-back, and NMS + matching. */
-  readonly inferenceMs: number;
-  readonly nmsMs: number;
-  /** Highest tensor memory seen during the forward passes (includes the weights), bytes. */
-  readonly peakTensorBytes: number;
   /** Set when the results mean little, e.g. a bare architecture without trained weights. */
   readonly warning?: string;
 }

@@ -63,3 +63,18 @@ export interface EvalResult {
   readonly prCurves: readonly PrCurve[];
   readonly confusion: ConfusionMatrixData;
 }
+
+/** How a validation ran and what it took: `validate()` reports it, `model.val` returns it. */
+export interface ValidationFigures {
+  readonly split: 'val' | 'train' | 'test';
+  readonly imgSize: number;
+  readonly batchSize: number;
+  /** Wall time of the batch loop (loading, forward, NMS, matching), without listing/scanning. */
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** Per image, ms: forward + decode + read-back, and NMS + matching (the rest is loading). */
+  readonly inferenceMs: number;
+  readonly nmsMs: number;
+  /** Highest tensor memory seen during the forward passes (includes the weights), bytes. */
+  readonly peakTensorBytes: number;
+}

@@ -3,7 +3,7 @@
  * conf 0.001, NMS IoU 0.6 with multi-label, max_det 300, boxes scaled back to original pixels,
  * metrics from the Evaluator. Used by `freezelab val` and by the trainer after each epoch.
  */
-import type { EvalResult } from '../../../shared/metrics.js';
+import type { EvalResult, ValidationFigures } from '../../../shared/metrics.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { type DataConfig, type SplitName, listSplitImages, loadDataConfig } from '../data/config.js';
 import { type ImageScan, mapPool, scanImage } from '../data/scan.js';
@@ -54,18 +54,8 @@ export interface ValidateOptions {
 }
 
 /** Metrics plus how long it took. */
-export interface ValidateResult extends EvalResult {
+export interface ValidateResult extends EvalResult, ValidationFigures {
   readonly split: SplitName;
-  readonly imgSize: number;
-  readonly batchSize: number;
-  /** Wall time of the batch loop (loading, forward, NMS, matching), without listing/scanning. */
-  readonly seconds: number;
-  readonly imagesPerSecond: number;
-  /** Per image, ms: forward + decode + read-back, and NMS + matching (the rest is loading). */
-  readonly inferenceMs: number;
-  readonly nmsMs: number;
-  /** Highest tf.memory().numBytes seen during the forward passes (includes the weights). */
-  readonly peakTensorBytes: number;
 }
 
 /** Lists and scans one split of a dataset (header decode; bad images are marked not ok). */

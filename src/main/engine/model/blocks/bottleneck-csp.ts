@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConvSpec } from '../blocks.js';
 import { batchNormAct } from '../kernels.js';
 import { runConv } from '../layers.js';
-import { bottleneckBlock, makeBottleneck } from './bottleneck.js';
+import { bottleneckBlock, cspBranch } from './bottleneck.js';
 import { applyConv, bnTensors, convSpec, convTensors, defineBlock } from './common.js';
 import type { Geometry } from './common.js';
 
@@ -20,10 +20,7 @@ export const bottleneckCspBlock = defineBlock({
     mode: 'inner',
     make(ctx, c1, c2) {
       const p = ctx.prefix;
-      const shortcut = ctx.bool(1, true, 'shortcut');
-      ctx.groupsOk(2);
-      const e = typeof ctx.args[3] === 'number' ? ctx.args[3] : 0.5;
-      const c = Math.trunc(c2 * e);
+      const { c, m } = cspBranch(ctx, c2);
       return {
         kind: 'BottleneckCSP',
         cv1: convSpec(`${p}.cv1`, c1, c, 1, 1),
@@ -32,7 +29,7 @@ export const bottleneckCspBlock = defineBlock({
         cv4: convSpec(`${p}.cv4`, 2 * c, c2, 1, 1),
         bn: `${p}.bn`,
         bnChannels: 2 * c,
-        m: Array.from({ length: ctx.nScaled }, (_, k) => makeBottleneck(`${p}.m.${k}`, c, c, shortcut, 1.0)),
+        m,
       };
     },
   },

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BottleneckBlock } from '../blocks.js';
 import { runConv } from '../layers.js';
-import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
+import { applyConv, convSpec, convTensors, defineBlock, type BuildContext } from './common.js';
 
 /** Bottleneck(c1, c2, shortcut, g=1, e) named under `prefix`. */
 export function makeBottleneck(prefix: string, c1: number, c2: number, shortcut: boolean, e: number): BottleneckBlock {
@@ -12,6 +12,21 @@ export function makeBottleneck(prefix: string, c1: number, c2: number, shortcut:
     cv1: convSpec(`${prefix}.cv1`, c1, c, 1, 1),
     cv2: convSpec(`${prefix}.cv2`, c, c2, 3, 1),
     add: shortcut && c1 === c2,
+  };
+}
+
+/**
+ * The hidden branch of a CSP block (C3, BottleneckCSP) from its YAML args (c2, shortcut, g, e):
+ * c_ = int(c2 * e) channels and the scaled n bottlenecks on them, named `<prefix>.m.<k>`.
+ */
+export function cspBranch(ctx: BuildContext, c2: number): { c: number; m: BottleneckBlock[] } {
+  const shortcut = ctx.bool(1, true, 'shortcut');
+  ctx.groupsOk(2);
+  const e = typeof ctx.args[3] === 'number' ? ctx.args[3] : 0.5;
+  const c = Math.trunc(c2 * e);
+  return {
+    c,
+    m: Array.from({ length: ctx.nScaled }, (_, k) => makeBottleneck(`${ctx.prefix}.m.${k}`, c, c, shortcut, 1.0)),
   };
 }
 

@@ -1,7 +1,7 @@
 /** models/common.py C3: CSP bottleneck with 3 convolutions; the scaled n builds its bottlenecks. */
 import * as tf from '@tensorflow/tfjs';
 import { runConv } from '../layers.js';
-import { bottleneckBlock, makeBottleneck } from './bottleneck.js';
+import { bottleneckBlock, cspBranch } from './bottleneck.js';
 import { applyConv, convSpec, convTensors, defineBlock } from './common.js';
 import type { Geometry } from './common.js';
 
@@ -13,16 +13,13 @@ export const c3Block = defineBlock({
     mode: 'inner',
     make(ctx, c1, c2) {
       const p = ctx.prefix;
-      const shortcut = ctx.bool(1, true, 'shortcut');
-      ctx.groupsOk(2);
-      const e = typeof ctx.args[3] === 'number' ? ctx.args[3] : 0.5;
-      const c = Math.trunc(c2 * e);
+      const { c, m } = cspBranch(ctx, c2);
       return {
         kind: 'C3',
         cv1: convSpec(`${p}.cv1`, c1, c, 1, 1),
         cv2: convSpec(`${p}.cv2`, c1, c, 1, 1),
         cv3: convSpec(`${p}.cv3`, 2 * c, c2, 1, 1),
-        m: Array.from({ length: ctx.nScaled }, (_, k) => makeBottleneck(`${p}.m.${k}`, c, c, shortcut, 1.0)),
+        m,
       };
     },
   },
