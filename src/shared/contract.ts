@@ -27,18 +27,14 @@ import {
   sweepRequestSchema,
   trainConfigSchema,
 } from './train-config.js';
-
-interface CommandSpec<I extends z.ZodType, O> {
-  readonly input: I;
-  /** Phantom: carries the output type only. */
-  readonly output?: O;
-}
-
-function command<O>() {
-  return <I extends z.ZodType>(input: I): CommandSpec<I, O> => ({ input });
-}
-
-const noInput = z.object({}).strict();
+import { command, noInput } from './command.js';
+import { jobCommands, type JobProgress } from './commands/jobs.js';
+import { datasetCommands } from './commands/dataset.js';
+import { predictionCommands } from './commands/predictions.js';
+import { prelabelCommands } from './commands/prelabel.js';
+import { modelExportCommands } from './commands/model-export.js';
+import { fileCommands } from './commands/files.js';
+import { clusterCommands } from './commands/cluster.js';
 
 // ---- Outputs -------------------------------------------------------------------------------
 
@@ -257,6 +253,14 @@ export const commands = {
       })
       .strict(),
   ),
+  // The contract's areas, each in its own file under ./commands/.
+  ...jobCommands,
+  ...datasetCommands,
+  ...predictionCommands,
+  ...prelabelCommands,
+  ...modelExportCommands,
+  ...fileCommands,
+  ...clusterCommands,
 } as const;
 
 export type Commands = typeof commands;
@@ -285,6 +289,8 @@ export interface Events {
    * can update its lists and the open run's detail without asking again.
    */
   'run.epoch': { readonly runId: number; readonly epoch: EpochRecord; readonly classAp: readonly ClassMetrics[] };
+  /** A background job of the service (pre-labelling, predictions, ...) advanced, finished, failed or was cancelled. */
+  'job.progress': JobProgress;
 }
 
 export type EventName = keyof Events;
@@ -297,6 +303,7 @@ const EVENT_NAMES: Readonly<Record<EventName, true>> = {
   'demo.progress': true,
   'run.status': true,
   'run.epoch': true,
+  'job.progress': true,
 };
 
 /**

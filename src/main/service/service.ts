@@ -28,6 +28,14 @@ import { dataHandlers } from './handlers/data.js';
 import { inferenceHandlers } from './handlers/inference.js';
 import { demoHandlers } from './handlers/demo.js';
 import { runHandlers } from './handlers/runs.js';
+import { jobHandlers } from './handlers/jobs.js';
+import { datasetHandlers } from './handlers/dataset.js';
+import { predictionHandlers } from './handlers/predictions.js';
+import { prelabelHandlers } from './handlers/prelabel.js';
+import { modelExportHandlers } from './handlers/model-export.js';
+import { fileHandlers } from './handlers/files.js';
+import { clusterHandlers } from './handlers/cluster.js';
+import { BackgroundJobs } from './background.js';
 
 export type HostKind = 'electron' | 'web' | 'cli';
 
@@ -48,6 +56,8 @@ export interface ServiceOptions {
 /** What every handler can use. */
 export interface ServiceContext extends ServiceOptions {
   readonly events: EventBus;
+  /** Background jobs (pre-labelling, predictions): progress events, cancel. */
+  readonly jobs: BackgroundJobs;
   backend(): Promise<BackendReport>;
   /** The run database, opened (and migrated) on first use. */
   store(): Db;
@@ -67,6 +77,7 @@ export interface Service {
 
 export function createService(options: ServiceOptions): Service {
   const events = new EventBus();
+  const jobs = new BackgroundJobs(events, toServiceError);
   let backendPromise: Promise<BackendReport> | undefined;
   let db: Db | undefined;
   let runner: JobRunner | undefined;
@@ -94,6 +105,7 @@ export function createService(options: ServiceOptions): Service {
   const context: ServiceContext = {
     ...options,
     events,
+    jobs,
     backend: () => (backendPromise ??= options.loadBackend()),
     store,
     runner: () => (store(), runner),
@@ -105,6 +117,13 @@ export function createService(options: ServiceOptions): Service {
     ...dataHandlers,
     ...runHandlers,
     ...demoHandlers,
+    ...jobHandlers,
+    ...datasetHandlers,
+    ...predictionHandlers,
+    ...prelabelHandlers,
+    ...modelExportHandlers,
+    ...fileHandlers,
+    ...clusterHandlers,
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
@@ -141,6 +160,7 @@ export function createService(options: ServiceOptions): Service {
     dispatch,
     call: (name, input) => dispatch(name, input) as never,
     async close() {
+      await jobs.close();
       watcher?.stop();
       watcher = undefined;
       await runner?.close();

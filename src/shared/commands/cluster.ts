@@ -1,0 +1,2 @@
+/** Commands of this area of the contract (spread into `commands` by contract.ts). */
+export const clusterCommands = {} as const;
