@@ -72,7 +72,8 @@ export class BackgroundJobs {
       // Let the caller answer with the job's id before the first event.
       await Promise.resolve();
       try {
-        const result = await work(control);
+        // Cancelled before it began: nothing to run.
+        const result = abort.signal.aborted ? undefined : await work(control);
         const status = abort.signal.aborted ? 'cancelled' : 'completed';
         update({ status, endedAt: new Date().toISOString(), ...(result !== undefined ? { result } : {}) }, true);
       } catch (error) {
