@@ -14,7 +14,8 @@ import type { ComparisonResult } from '../../../shared/contract.js';
 import { bytes } from '../../../shared/format.js';
 import type { RunSummary } from '../../../shared/runs.js';
 import { summaryFromOne } from '../../service/handlers/export.js';
-import { UsageError, intOption, type CliCommand, type CliIO } from '../cli.js';
+import { ONNX_OPSET_MAX, ONNX_OPSET_MIN } from '../../../shared/commands/model-export.js';
+import { UsageError, intOption, type CliCommand, type CliIO, type CliValues } from '../cli.js';
 import { exitCodeFor, followRuns } from '../follow.js';
 import { table } from '../format.js';
 import { serviceFor } from '../service-factory.js';
@@ -238,17 +239,43 @@ export const resumeCommand: CliCommand = {
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  summary: 'Export a run: its checkpoints (best, last), metrics per epoch (CSV and JSON) and its config.',
+  summary: 'Export a run (checkpoints, metrics per epoch, config), or a run or weights file as ONNX.',
   help: [
     'Usage: freezelab export ID [--out DIR] [--force] [--db FILE]   (default DIR: ./freezelab-run-ID)',
+    '       freezelab export ID --format onnx [--out DIR] [--img 640] [--opset 12] [--force] [--json]',
+    '       freezelab export --weights W --format onnx [--out DIR] [--img 640] [--opset 12] [--force]',
     '',
-    'Writes best and last checkpoints, epochs.csv and run.json; epochs count from 1 in both.',
-    'DIR is made new; a folder that exists and is not empty is refused unless --force (which',
+    'Without --format: writes best and last checkpoints, epochs.csv and run.json; epochs count from 1',
+    'in both. DIR is made new; a folder that exists and is not empty is refused unless --force (which',
     'replaces the files of the same name, and nothing else).',
+    '',
+    "--format onnx: writes the run's best checkpoint (run-ID-best.onnx; default DIR ./freezelab-run-ID)",
+    "or the weights W (W's name with .onnx; default DIR: the current folder) as ONNX, as YOLOv5's",
+    'export does: input images [1,3,N,N] (RGB, 0-1), output output0 [1, boxes, 5+classes] (xywh in',
+    'input pixels, objectness, class scores), class names in the metadata (names, stride, imgsz).',
+    'Other files in DIR are left alone; an existing file of the same name is refused unless --force.',
+    `  --img N       input size: a multiple of 32 (64 for P6 models), at most 2048 (default 640)`,
+    `  --opset N     ONNX opset, ${ONNX_OPSET_MIN} to ${ONNX_OPSET_MAX} (default ${ONNX_OPSET_MIN})`,
+    '  --json        the result as JSON: files written, input and output shapes, class names, warning',
   ].join('\n'),
-  options: { out: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+    format: { type: 'string' },
+    weights: { type: 'string' },
+    img: { type: 'string' },
+    opset: { type: 'string' },
+  },
   allowPositionals: true,
   async run(values, positionals, io) {
+    const format = values.format === undefined ? 'run' : String(values.format).toLowerCase();
+    if (format !== 'run' && format !== 'onnx') {
+      throw new UsageError(`--format takes onnx (or nothing, for a run's files), got '${String(values.format)}'.`);
+    }
+    if (format === 'onnx') return exportOnnx(values, positionals, io);
+    if (values.weights !== undefined || values.img !== undefined || values.opset !== undefined) {
+      throw new UsageError('--weights, --img and --opset go with --format onnx.');
+    }
     const [id] = ids(positionals);
     const out = path.resolve(typeof values.out === 'string' ? values.out : `freezelab-run-${id}`);
     const service = serviceFor('cli', values, { runJobs: false });
@@ -259,3 +286,48 @@ export const exportCommand: CliCommand = {
     return 0;
   },
 };
+
+/** `export ... --format onnx`: a run (by id) or a weights file. */
+async function exportOnnx(values: CliValues, positionals: string[], io: CliIO): Promise<number> {
+  const weights = typeof values.weights === 'string' ? values.weights : undefined;
+  if (weights !== undefined && positionals.length > 0) {
+    throw new UsageError('give a run id or --weights W, not both.');
+  }
+  if (weights === undefined && positionals.length !== 1) {
+    throw new UsageError('give one run id, or --weights W (see freezelab runs).');
+  }
+  const id = weights === undefined ? ids(positionals)[0] : undefined;
+  const defaultOut = id !== undefined ? `freezelab-run-${id}` : '.';
+  const out = path.resolve(typeof values.out === 'string' ? values.out : defaultOut);
+  const opset = intOption(values, 'opset', ONNX_OPSET_MIN, 1, 1000);
+  if (opset < ONNX_OPSET_MIN || opset > ONNX_OPSET_MAX) {
+    throw new UsageError(
+      `--opset ${opset} is not supported: the ONNX export writes opsets ${ONNX_OPSET_MIN} to ${ONNX_OPSET_MAX}.`,
+    );
+  }
+  const service = serviceFor('cli', values, { runJobs: false });
+  const result = await service.call('model.export', {
+    ...(id !== undefined ? { runId: id } : { weights: weights! }),
+    format: 'onnx',
+    out,
+    imgSize: intOption(values, 'img', 640, 32, 2048),
+    opset,
+    force: values.force === true,
+  });
+  await service.close();
+  if (!result.ok) return fail('export', result.error, io);
+  const r = result.value;
+  if (r.warning) io.err(`freezelab export: warning: ${r.warning}\n`);
+  if (values.json) {
+    io.out(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  }
+  io.out(
+    [
+      ...r.files.map((f) => `wrote ${f}`),
+      `  ONNX opset ${r.opset}: images [${r.inputShape.join(', ')}] -> output0 [${r.outputShape.join(', ')}], ` +
+        `${r.names.length} classes, ${bytes(r.bytes)}`,
+    ].join('\n') + '\n',
+  );
+  return 0;
+}

@@ -1,4 +1,5 @@
 /** A run's export folder: its checkpoints, per-epoch metrics (CSV) and full detail (JSON). */
+import type { Stats } from 'node:fs';
 import { copyFile, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FreezeLabError } from '../../../shared/result.js';
@@ -53,18 +54,7 @@ async function existingAncestor(dir: string): Promise<string> {
  * Every refusal names the path.
  */
 export async function prepareExportDir(dir: string, force: boolean): Promise<void> {
-  const real = await existingAncestor(dir);
-  if (process.platform !== 'win32' && SYSTEM_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) {
-    throw new FreezeLabError(
-      'invalid-input',
-      `${dir}: ${real} is a system folder, not a place for an export.`,
-      'Export to a folder of your own.',
-    );
-  }
-  const info = await stat(dir).catch(() => undefined);
-  if (info && !info.isDirectory()) {
-    throw new FreezeLabError('conflict', `${dir} exists and is not a folder.`, 'Choose a new folder for the export.');
-  }
+  const info = await checkExportFolder(dir);
   if (info && !force && (await readdir(dir)).length > 0) {
     throw new FreezeLabError(
       'conflict',
@@ -79,6 +69,56 @@ export async function prepareExportDir(dir: string, force: boolean): Promise<voi
       'Choose a folder you can write to.',
     );
   });
+}
+
+/** Refuses system folders and a file in place of the folder; the folder's stat when it exists. */
+async function checkExportFolder(dir: string): Promise<Stats | undefined> {
+  const real = await existingAncestor(dir);
+  if (process.platform !== 'win32' && SYSTEM_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) {
+    throw new FreezeLabError(
+      'invalid-input',
+      `${dir}: ${real} is a system folder, not a place for an export.`,
+      'Export to a folder of your own.',
+    );
+  }
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    throw new FreezeLabError('conflict', `${dir} exists and is not a folder.`, 'Choose a new folder for the export.');
+  }
+  return info;
+}
+
+const refuseOverwrite = (file: string): FreezeLabError =>
+  new FreezeLabError(
+    'conflict',
+    `${file} already exists: an export never overwrites files.`,
+    'Choose another folder, or pass --force to replace it.',
+  );
+
+/**
+ * Writes one export file into `dir` (made if needed; other files there are left alone). An
+ * existing file of that name is refused unless `force`, also when it appears while writing.
+ */
+export async function writeExportFile(dir: string, name: string, bytes: Uint8Array, force: boolean): Promise<string> {
+  await checkExportFolder(dir);
+  const target = path.join(dir, name);
+  if (!force && (await stat(target).catch(() => undefined))) throw refuseOverwrite(target);
+  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new FreezeLabError(
+      'bad-file',
+      `Cannot make the export folder ${dir}: ${error.code ?? error.message}.`,
+      'Choose a folder you can write to.',
+    );
+  });
+  await writeFile(target, bytes, { flag: force ? 'w' : 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') throw refuseOverwrite(target);
+    throw new FreezeLabError(
+      'bad-file',
+      `Cannot write ${target}: ${error.code ?? error.message}.`,
+      'Check the folder and the disk, then export again.',
+    );
+  });
+  return target;
 }
 
 /** A file operation whose failure names the file (and the source of a copy). */
