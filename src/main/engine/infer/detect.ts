@@ -136,33 +136,46 @@ export async function detectBatch(
   return { detections, inferenceMs: t1 - t0, nmsMs: performance.now() - t1 };
 }
 
-/** Detections of an already decoded image (see {@link detectImage}). */
-export async function detectRgb(
-  model: YoloModel,
-  names: readonly string[],
-  img: RgbImage,
-  opts: DetectOptions = {},
-): Promise<DetectResult> {
-  const t0 = performance.now();
-  const stride = modelStride(model);
-  const size = checkImgSize(opts.imgSize ?? 640, stride);
-  // detect.py LoadImages: letterbox(im0, img_size, stride, auto=True), INTER_LINEAR, scaleup.
-  const lb = letterbox(img, { newShape: size, auto: true, stride });
-  const inputShape: [number, number] = [lb.image.height, lb.image.width];
-  const batch = await detectBatch(model, toFloatInput(lb.image), [1, inputShape[0], inputShape[1]], {
+/** The network input of one image as detect.py's LoadImages builds it. */
+export interface DetectInput {
+  /** NHWC float32 in [0, 1], one image. */
+  readonly data: Float32Array;
+  /** [height, width] after letterboxing. */
+  readonly inputShape: readonly [number, number];
+}
+
+/** detect.py LoadImages: letterbox(im0, img_size, stride, auto=True), INTER_LINEAR, scaleup; /255. */
+export function detectInput(img: RgbImage, imgSize: number, stride: number): DetectInput {
+  const lb = letterbox(img, { newShape: checkImgSize(imgSize, stride), auto: true, stride });
+  return { data: toFloatInput(lb.image), inputShape: [lb.image.height, lb.image.width] };
+}
+
+/** NMS options of detect.py from {@link DetectOptions} (its defaults). */
+export function detectNms(opts: DetectOptions): NmsOptions {
+  return {
     confThres: opts.conf ?? 0.25,
     iouThres: opts.iou ?? 0.45,
     maxDet: opts.maxDet ?? 1000,
     ...(opts.classes ? { classes: opts.classes } : {}),
     ...(opts.agnostic ? { agnostic: true } : {}),
-  });
-  const dets = batch.detections[0]!;
-  const originalShape: [number, number] = [img.height, img.width];
-  // detect.py: scale_boxes(im.shape[2:], det[:, :4], im0.shape).round() (gain and pad from shapes).
+  };
+}
+
+/**
+ * One image's NMS output as detections in original pixels: detect.py's
+ * scale_boxes(im.shape[2:], det[:, :4], im0.shape).round() (gain and pad from the shapes).
+ * `dets.boxes` is scaled in place.
+ */
+export function toDetections(
+  dets: Detections,
+  inputShape: readonly [number, number],
+  originalShape: readonly [number, number],
+  names: readonly string[],
+): Detection[] {
   scaleBoxes(inputShape, dets.boxes, originalShape);
   const detections: Detection[] = [];
+  const b = dets.boxes;
   for (let k = 0; k < dets.count; k++) {
-    const b = dets.boxes;
     const cls = dets.classes[k]!;
     detections.push({
       cls,
@@ -176,6 +189,22 @@ export async function detectRgb(
       ],
     });
   }
+  return detections;
+}
+
+/** Detections of an already decoded image (see {@link detectImage}). */
+export async function detectRgb(
+  model: YoloModel,
+  names: readonly string[],
+  img: RgbImage,
+  opts: DetectOptions = {},
+): Promise<DetectResult> {
+  const t0 = performance.now();
+  const input = detectInput(img, opts.imgSize ?? 640, modelStride(model));
+  const { inputShape } = input;
+  const batch = await detectBatch(model, input.data, [1, inputShape[0], inputShape[1]], detectNms(opts));
+  const originalShape: [number, number] = [img.height, img.width];
+  const detections = toDetections(batch.detections[0]!, inputShape, originalShape, names);
   return { detections, inputShape, originalShape, ms: performance.now() - t0 };
 }
 
