@@ -6,7 +6,15 @@ export interface DataPaths {
   readonly dataDir: string;
   readonly databasePath: string;
   readonly runsDir: string;
+  /** The service user's home (`~`); default os.homedir(). Tests give a folder of their own. */
+  readonly homeDir?: string;
 }
+
+/** The home folder `~` means, and the file browser's first root. */
+export const homeDirOf = (paths: DataPaths): string => paths.homeDir ?? os.homedir();
+
+/** Where exports made from the page go by default (served mode downloads from here and from runs/). */
+export const exportsDirOf = (paths: DataPaths): string => path.join(paths.dataDir, 'exports');
 
 /** The per-user application data folder, as Electron's `app.getPath('userData')` would give it. */
 export function defaultDataDir(

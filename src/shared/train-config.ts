@@ -16,6 +16,8 @@ export const ncSchema = z.number().int().min(1).max(1000);
 /** A model: built-in size (n, s, m, l, x, yolov5n...), or a path to a .yaml, .pt or .safetensors. */
 export const modelSpecSchema = z.string().trim().min(1, 'name a model: n, s, m, l, x, or a .yaml/.pt file').max(4096);
 export const pathSchema = z.string().trim().min(1, 'give a path').max(4096);
+/** A hyperparameter preset's name or a hyp YAML's path (`~` expanded main-side, as for paths). */
+export const hypSchema = z.string().trim().min(1).max(4096);
 export const freezeTextSchema = z.string().trim().max(1000);
 export const runIdSchema = z.number().int().positive();
 /** Upper bound of `--workers` (each WASM worker can hold up to 4 GiB). */
@@ -36,7 +38,7 @@ const trainFields = {
   /** Freeze spec: N, a list, or none | backbone | all-but-detect. */
   freeze: freezeTextSchema.default('none'),
   /** Hyper-parameters: scratch-low | finetune | VOC, or a YAML file. */
-  hyp: z.string().trim().min(1).max(4096).default('scratch-low'),
+  hyp: hypSchema.default('scratch-low'),
   /** BatchNorm of frozen modules: `update` (YOLOv5) or `freeze` (eval-mode statistics). */
   bnFrozen: bnPolicySchema.default('update'),
   backend: backendSchema.optional(),

@@ -2,9 +2,11 @@
  * The `freezelab` command line: a thin host over the same service as the window and the web host.
  * Each subcommand lives in `commands/` and registers itself in `commands/index.ts`.
  */
+import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { printable } from '../../shared/format.js';
 import { FreezeLabError } from '../../shared/result.js';
+import { expandHomeInArgs } from '../files.js';
 import { packageInfo } from '../version.js';
 
 export interface CliIO {
@@ -79,6 +81,8 @@ export async function runCli(argv: string[], commands: readonly CliCommand[], ra
     io.err(`freezelab ${name}: ${(error as Error).message}\nRun 'freezelab ${name} --help' for usage.\n`);
     return 2;
   }
+  // `~` where the shell did not expand it (`--data=~/x`, quotes): the user's home.
+  ({ values, positionals } = expandHomeInArgs(values, positionals, io.env.HOME || os.homedir()));
   if (values.help) {
     io.out(`${command.summary}\n\n${command.help}\n`);
     return 0;

@@ -3,16 +3,16 @@
  * no Node in the renderer, a CSP, no navigation or new windows, every command validated by the
  * service.
  */
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
-import { IPC_EVENT, IPC_INVOKE } from '../../shared/ipc.js';
+import { IPC_EVENT, IPC_INVOKE, IPC_PICK_PATH, IPC_SHOW_IN_FOLDER } from '../../shared/ipc.js';
 import { initBackend } from '../engine/tf/backend.js';
-import { resolveDataPaths } from '../paths.js';
+import { homeDirOf, resolveDataPaths } from '../paths.js';
 import { createService } from '../service/service.js';
 import { packageRoot } from '../version.js';
-import { handleInvoke } from './ipc.js';
+import { handleInvoke, handlePickPath, showInFolderTarget, type DialogOptions } from './ipc.js';
 import { utilityWorker } from './utility-worker.js';
 
 const rendererIndex = path.join(packageRoot, 'dist', 'renderer', 'index.html');
@@ -61,6 +61,26 @@ function createWindow(): BrowserWindow {
   return window;
 }
 
+/** A native open or save dialog, modal to the window that asked. */
+async function showDialog(
+  window: BrowserWindow | null,
+  options: DialogOptions,
+): Promise<{ canceled: boolean; path?: string | undefined }> {
+  const { kind, ...rest } = options;
+  if (kind === 'save') {
+    const properties = rest.properties.filter((p) => p === 'createDirectory' || p === 'showOverwriteConfirmation');
+    const answer = window
+      ? await dialog.showSaveDialog(window, { ...rest, properties })
+      : await dialog.showSaveDialog({ ...rest, properties });
+    return { canceled: answer.canceled, path: answer.filePath };
+  }
+  const properties = rest.properties.filter((p) => p !== 'showOverwriteConfirmation');
+  const answer = window
+    ? await dialog.showOpenDialog(window, { ...rest, properties })
+    : await dialog.showOpenDialog({ ...rest, properties });
+  return { canceled: answer.canceled, path: answer.filePaths[0] };
+}
+
 app.enableSandbox();
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
@@ -70,6 +90,16 @@ void app.whenReady().then(() => {
   ipcMain.handle(IPC_INVOKE, (event, name: unknown, input: unknown) =>
     handleInvoke(service, event.senderFrame?.url, rendererUrl, name, input),
   );
+  const home = homeDirOf(service.context.paths);
+  ipcMain.handle(IPC_PICK_PATH, (event, request: unknown) =>
+    handlePickPath(event.senderFrame?.url, rendererUrl, request, home, (options) =>
+      showDialog(BrowserWindow.fromWebContents(event.sender), options),
+    ),
+  );
+  ipcMain.handle(IPC_SHOW_IN_FOLDER, (event, file: unknown) => {
+    const target = showInFolderTarget(event.senderFrame?.url, rendererUrl, file, home);
+    if (target) shell.showItemInFolder(target);
+  });
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

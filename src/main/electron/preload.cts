@@ -1,5 +1,7 @@
 /**
- * Sandboxed preload: exposes exactly the typed transport (`invoke`, `onEvent`) and nothing else.
+ * Sandboxed preload: exposes exactly the typed transport (`invoke`, `onEvent`), the native path
+ * dialog (`pickPath`) and "Show in folder" (`showInFolder`), nothing else; the main process
+ * validates every argument.
  * A sandboxed preload can require only `electron`, so the channel names are repeated here
  * (test/unit/electron checks them against src/shared/ipc.ts).
  */
@@ -10,6 +12,8 @@ type IpcRendererEvent = electron.IpcRendererEvent;
 
 const IPC_INVOKE = 'freezelab:invoke';
 const IPC_EVENT = 'freezelab:event';
+const IPC_PICK_PATH = 'freezelab:pick-path';
+const IPC_SHOW_IN_FOLDER = 'freezelab:show-in-folder';
 
 contextBridge.exposeInMainWorld('freezelab', {
   invoke: (name: string, input: unknown): Promise<unknown> => ipcRenderer.invoke(IPC_INVOKE, name, input),
@@ -18,4 +22,6 @@ contextBridge.exposeInMainWorld('freezelab', {
     ipcRenderer.on(IPC_EVENT, wrapped);
     return () => ipcRenderer.removeListener(IPC_EVENT, wrapped);
   },
+  pickPath: (request: unknown): Promise<unknown> => ipcRenderer.invoke(IPC_PICK_PATH, request),
+  showInFolder: (file: string): Promise<unknown> => ipcRenderer.invoke(IPC_SHOW_IN_FOLDER, file),
 });

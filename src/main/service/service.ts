@@ -15,7 +15,8 @@ import {
   type Handlers,
 } from '../../shared/contract.js';
 import { FreezeLabError, type Result, type ServiceError } from '../../shared/result.js';
-import type { DataPaths } from '../paths.js';
+import { homeDirOf, type DataPaths } from '../paths.js';
+import { expandHomeInPaths } from './home-paths.js';
 import { EventBus } from '../jobs/events.js';
 import { appHandlers } from './handlers/app.js';
 import { modelHandlers } from './handlers/model.js';
@@ -137,11 +138,14 @@ export function createService(options: ServiceOptions): Service {
         },
       };
     }
-    const parsed = commands[name].input.safeParse(input ?? {});
+    const schema = commands[name].input;
+    const parsed = schema.safeParse(input ?? {});
     if (!parsed.success) return { ok: false, error: invalidInput(name, parsed.error) };
+    // `~` and `~/…` in path fields: the service user's home (the contract has no Node to know it).
+    const args = expandHomeInPaths(schema, parsed.data, homeDirOf(options.paths));
     const handler = handlers[name] as (args: CommandArgs<CommandName>, ctx: ServiceContext) => Promise<unknown>;
     try {
-      return { ok: true, value: await handler(parsed.data, context) };
+      return { ok: true, value: await handler(args as CommandArgs<CommandName>, context) };
     } catch (error) {
       const serviceError = toServiceError(error);
       if (serviceError.code !== 'internal') return { ok: false, error: serviceError };

@@ -1,7 +1,8 @@
 /**
  * The web host: the built renderer and the contract over HTTP on 127.0.0.1 only, for headless lab
  * machines and browser tests. Commands: `POST /api/command/<name>` with a JSON body, answered by a
- * JSON `Result`. Events: `GET /api/events` (Server-Sent Events). Every request needs the per-launch
+ * JSON `Result`. Events: `GET /api/events` (Server-Sent Events). Downloads of run and export
+ * files: `GET /api/download?path=` (web/download.ts). Every request needs the per-launch
  * token (query `?token=`, header, or the cookie set when the page was opened with the token) and a
  * loopback Host header.
  */
@@ -11,6 +12,7 @@ import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
 import { FreezeLabError } from '../../shared/result.js';
 import type { Service } from '../service/service.js';
 import { isAllowedOrigin, isLoopbackHost, newToken, presentedToken, TOKEN_COOKIE } from './auth.js';
+import { DOWNLOAD_PATH, serveDownload } from './download.js';
 import { serveStatic } from './static.js';
 
 export interface WebHostOptions {
@@ -99,6 +101,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return sendJson(res, 200, await options.service.dispatch(name, input));
     }
     if (url.pathname === '/api/events') return openEventStream(req, res);
+    if (url.pathname === DOWNLOAD_PATH) {
+      return serveDownload(options.service.context.paths, url, req, res, (status, text) => sendText(res, status, text));
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     return serveStatic(options.staticDir, url.pathname, req, res);

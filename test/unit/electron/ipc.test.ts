@@ -34,12 +34,12 @@ describe('Electron IPC handler (through the shared service)', () => {
     });
   });
 
-  it('preload repeats the shared channel names and exposes only invoke/onEvent', () => {
+  it('preload repeats the shared channel names and exposes only invoke/onEvent and the native dialogs', () => {
     const preload = readFileSync(new URL('../../../src/main/electron/preload.cts', import.meta.url), 'utf8');
     expect(preload).toContain(`const IPC_INVOKE = '${IPC_INVOKE}'`);
     expect(preload).toContain(`const IPC_EVENT = '${IPC_EVENT}'`);
     expect(preload).toContain(`exposeInMainWorld('${PRELOAD_GLOBAL}'`);
-    expect([...preload.matchAll(/^\s{2}(\w+): \(/gm)].map((m) => m[1])).toEqual(['invoke', 'onEvent']);
+    expect([...preload.matchAll(/^\s{2}(\w+): \(/gm)].map((m) => m[1])).toEqual(['invoke', 'onEvent', 'pickPath', 'showInFolder']);
   });
 
   it('main window keeps the security switches on', () => {
