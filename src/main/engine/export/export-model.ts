@@ -4,10 +4,10 @@
  * variables, then written by {@link buildOnnxModel}. {@link exportOnnxInThread} does the same in a
  * worker thread, so a large model does not hold up the service's event loop.
  */
-import { FreezeLabError, type ErrorCode } from '../../../shared/result.js';
+import { FreezeLabError } from '../../../shared/result.js';
 import { detectBlock } from '../model/graph.js';
 import { instantiateModel, resolveModelSource } from '../model/source.js';
-import { spawnModuleThread } from '../parallel/thread.js';
+import { runOneShotThread } from '../parallel/one-shot.js';
 import { buildOnnxModel } from './onnx.js';
 
 export interface OnnxExportRequest {
@@ -71,69 +71,15 @@ export async function exportOnnx(req: OnnxExportRequest): Promise<OnnxExportOutp
   };
 }
 
-/** An error as it crosses back from the thread. */
-export interface ThreadError {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: string;
-  readonly hint?: string;
-}
-
-export type ThreadAnswer = { ok: true; value: OnnxExportOutput } | { ok: false; error: ThreadError };
-
 /** Time allowed for one export (a yolov5x .pt takes a few seconds). */
 const EXPORT_TIMEOUT_MS = 600_000;
 
 /** {@link exportOnnx} in a worker thread (tfjs CPU backend there; the variables only hold data). */
 export function exportOnnxInThread(req: OnnxExportRequest): Promise<OnnxExportOutput> {
-  const worker = spawnModuleThread(import.meta.url, './onnx-thread', {
-    workerData: req,
-    resourceLimits: { maxOldGenerationSizeMb: 4096 },
-  });
-  return new Promise<OnnxExportOutput>((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-      void worker.terminate();
-    };
-    const timer = setTimeout(
-      () =>
-        settle(() =>
-          reject(
-            new FreezeLabError(
-              'resource',
-              `Exporting ${req.spec} took longer than ${EXPORT_TIMEOUT_MS / 1000} s and was stopped.`,
-              'The file may be damaged or far larger than a YOLOv5 model.',
-            ),
-          ),
-        ),
-      EXPORT_TIMEOUT_MS,
-    );
-    worker.once('message', (m: ThreadAnswer) =>
-      settle(() => {
-        if (m.ok) resolve(m.value);
-        else if (m.error.code) reject(new FreezeLabError(m.error.code as ErrorCode, m.error.message, m.error.hint));
-        else reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
-      }),
-    );
-    worker.once('error', (error: NodeJS.ErrnoException) =>
-      settle(() =>
-        reject(
-          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new FreezeLabError(
-                'resource',
-                `Exporting ${req.spec} needed more memory than allowed and was stopped.`,
-                'The file may be damaged or far larger than a YOLOv5 model.',
-              )
-            : error,
-        ),
-      ),
-    );
-    worker.once('exit', (code) =>
-      settle(() => reject(new Error(`the export thread for ${req.spec} exited with code ${code} before answering`))),
-    );
+  return runOneShotThread<OnnxExportOutput>(import.meta.url, './onnx-thread', req, {
+    timeoutMs: EXPORT_TIMEOUT_MS,
+    maxHeapMb: 4096,
+    what: `Exporting ${req.spec}`,
+    hint: 'The file may be damaged or far larger than a YOLOv5 model.',
   });
 }

@@ -7,7 +7,7 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PrelabelSkip } from '../../../shared/commands/prelabel.js';
+import type { PrelabelSkip, PrelabelSummary } from '../../../shared/commands/prelabel.js';
 import type { YoloModel } from '../model/forward.js';
 import type { BatchDetector } from '../parallel/data-parallel.js';
 import { writeAnnotated } from './annotate.js';
@@ -38,22 +38,11 @@ export interface PrelabelOptions extends DetectOptions {
   readonly onImage?: (file: string, detections: readonly Detection[], shape: readonly [number, number]) => void;
 }
 
-/** What {@link prelabelFiles} did. */
-export interface PrelabelCounts {
-  readonly images: number;
-  readonly processed: number;
-  readonly labelled: number;
-  readonly empty: number;
-  readonly detections: number;
-  readonly skippedCount: number;
-  readonly skipped: readonly PrelabelSkip[];
-  readonly labelFiles: number;
-  readonly imageFiles: number;
-  readonly keptExisting: number;
-  readonly annotated: readonly string[];
-  readonly seconds: number;
-  readonly cancelled: boolean;
-}
+/** What {@link prelabelFiles} did: the job's summary but for what the service adds (source, model, folders, threads). */
+export type PrelabelCounts = Omit<
+  PrelabelSummary,
+  'source' | 'sourceKind' | 'weights' | 'out' | 'labelsDir' | 'workers'
+>;
 
 const MAX_SKIPS_LISTED = 200;
 const ANNOTATED_LISTED = 12;

@@ -9,11 +9,3 @@ export const TASKS = {
 } as const;
 
 export type TaskName = keyof typeof TASKS;
-
-/** An error as it crosses back from the thread: enough to rebuild what the service maps. */
-export interface TaskError {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: string;
-  readonly hint?: string;
-}
