@@ -19,6 +19,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        // A one-node Slurm cluster started by the test itself (root and slurm-wlm, or it skips saying why).
+        test: {
+          name: 'slurm',
+          include: ['test/slurm/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

@@ -15,6 +15,7 @@ export const FREEZELAB_TABLES: ReadonlySet<string> = new Set([
   'evaluations',
   'run_notes',
   'store_meta',
+  'cluster_jobs',
 ]);
 
 /** The database's UUID (schema 4+): run folders are keyed by it so two databases never share one. */

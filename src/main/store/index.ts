@@ -26,7 +26,17 @@ export {
   type ProcessIdentity,
   type RunOwner,
 } from './owner.js';
-export { createRun, deleteRun, getRun, getRunRecord, listRuns, runsOfSweep, setRunModelInfo } from './queries/runs.js';
+export {
+  createRun,
+  deleteRun,
+  getRun,
+  getRunRecord,
+  listRuns,
+  runIdByUuid,
+  runsOfSweep,
+  runUuid,
+  setRunModelInfo,
+} from './queries/runs.js';
 export {
   claimRun,
   heartbeat,
@@ -42,5 +52,8 @@ export { addSamples, samplesOf } from './queries/samples.js';
 export { addArtifact, artifactsOf } from './queries/artifacts.js';
 export { addRunNote, notesOf } from './queries/notes.js';
 export { latestEvaluation, saveEvaluation } from './queries/evaluations.js';
-export { createSweep, getSweep, listSweeps } from './queries/sweeps.js';
+export { createSweep, getSweep, listSweeps, sweepIdByUuid } from './queries/sweeps.js';
+export { addClusterJob, clusterJobOf, clusterJobs, setClusterState, type NewClusterJob } from './queries/cluster.js';
+export { mergeShard, type MergedRun, type PlaceArtifact, type ShardArtifact } from './queries/merge.js';
+export { userVersion } from './db.js';
 export { comparisonRows } from './queries/compare.js';

@@ -72,6 +72,16 @@ const SEEDS: Record<number, (db: Db) => void> = {
       INSERT INTO run_notes (run_id, created_at, level, message) VALUES (7, 106, 'info', 'AutoAnchor fits');
     `);
   },
+  // v4 records owners and who queued a run; a queued run of a live process.
+  4: (db) => {
+    SEEDS[3]!(db);
+    db.exec(`
+      INSERT INTO runs (id, created_at, name, status, config_json, dataset_path, model, img_size, batch, epochs,
+        freeze_spec, bn_policy, queued_by_json)
+      VALUES (9, 107, 'waiting', 'queued', '{}', '/d/coco128.yaml', 'yolov5n', 320, 8, 3, 'none', 'update',
+        '{"pid":1,"host":"h","startedAt":1,"at":107}');
+    `);
+  },
 };
 
 describe('migrations', () => {
@@ -94,6 +104,7 @@ describe('migrations', () => {
     expect(tables.map((t) => (t as { name: string }).name).sort()).toEqual([
       'artifacts',
       'class_ap',
+      'cluster_jobs',
       'epochs',
       'evaluations',
       'run_notes',
@@ -150,6 +161,11 @@ describe('migrations', () => {
       expect(db.pragma('application_id', { simple: true })).toBe(FREEZELAB_APPLICATION_ID);
       uuids.add(databaseId(db));
       expect(uuids.size).toBe(v + 1);
+      // v5: every run and sweep has a UUID (what an import of a shard recognises rows by).
+      const runUuids = db.prepare('SELECT uuid FROM runs').all() as { uuid: string | null }[];
+      const sweepUuids = db.prepare('SELECT uuid FROM sweeps').all() as { uuid: string | null }[];
+      for (const r of [...runUuids, ...sweepUuids]) expect(r.uuid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(runUuids.map((r) => r.uuid)).size).toBe(runUuids.length);
       if (v === 3) {
         // An old build's running run has no owner host: nothing that can open schema 4 runs it.
         expect(runOwner(db, 8)).toEqual({ pid: 4242, host: null, startedAt: null, heartbeatAt: null });

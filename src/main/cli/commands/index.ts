@@ -6,8 +6,10 @@ import { compareCommand, exportCommand, resumeCommand, runsCommand } from './run
 import { sweepCommand, trainCommand } from './train.js';
 import { detectCommand } from './detect.js';
 import { valCommand } from './val.js';
+import { predictionsCommand } from './predictions.js';
 import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
+import { importCommand } from './import.js';
 
 /** Every `freezelab` subcommand, in the order `--help` lists them. */
 export const cliCommands: readonly CliCommand[] = [
@@ -17,8 +19,10 @@ export const cliCommands: readonly CliCommand[] = [
   checkCommand,
   detectCommand,
   valCommand,
+  predictionsCommand,
   trainCommand,
   sweepCommand,
+  importCommand,
   runsCommand,
   compareCommand,
   resumeCommand,

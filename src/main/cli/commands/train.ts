@@ -1,6 +1,7 @@
 import { parseFreezeSpec } from '../../../shared/freeze.js';
 import { bnPolicySchema, type RunDetail } from '../../../shared/runs.js';
-import { MAX_SEEDS } from '../../../shared/train-config.js';
+import path from 'node:path';
+import { MAX_SEEDS, type SweepRequestInput } from '../../../shared/train-config.js';
 import { UsageError, intOption, type CliCommand, type CliIO, type CliValues } from '../cli.js';
 import { exitCodeFor, followRuns } from '../follow.js';
 import { formatComparison } from './runs.js';
@@ -38,7 +39,10 @@ export const trainCommand: CliCommand = {
     '                       [--backend NAME] [--seed S] [--cache] [--workers N] [--noautoanchor]',
     '                       [--freeze-untrained] [--name TEXT]',
     '                       [--db FILE] [--json]',
+    '       freezelab train --config TASK.json [--home DIR] [--db SHARD]',
     '',
+    '  --config FILE    train the run a Slurm task config describes (written by sweep --slurm);',
+    '                   the run is created once in the database, a restarted task resumes it',
     trainOptionHelp,
     "  --freeze SPEC    N (modules 0..N-1), a list '0,1,5', a range '0-9', or",
     '                   none (default) | backbone | all-but-detect',
@@ -46,8 +50,9 @@ export const trainCommand: CliCommand = {
     'Training runs in a separate process; Ctrl+C cancels at the next batch, keeping what was',
     "recorded. See the run later with 'freezelab runs'; continue an interrupted one with 'freezelab resume ID'.",
   ].join('\n'),
-  options: { ...trainOptionSpec, freeze: { type: 'string' } },
+  options: { ...trainOptionSpec, freeze: { type: 'string' }, config: { type: 'string' } },
   async run(values, _positionals, io) {
+    if (typeof values.config === 'string') return runTask(values.config, values, io);
     const input = trainInput(values);
     const freeze = typeof values.freeze === 'string' ? values.freeze : 'none';
     try {
@@ -67,6 +72,18 @@ export const trainCommand: CliCommand = {
   },
 };
 
+/** A Slurm array task: the run its config describes, in the task's own database shard. */
+async function runTask(config: string, values: CliValues, io: CliIO): Promise<number> {
+  const service = serviceFor('cli', values);
+  const started = await service.call('cluster.task', { config });
+  if (!started.ok) {
+    await service.close();
+    return failed('train', started.error, io);
+  }
+  if (!values.json) io.err(`run ${started.value.runId} (task ${config}) queued\n`);
+  return finish(service, [started.value.runId], values, io);
+}
+
 const list = (v: unknown): string[] | undefined =>
   typeof v === 'string'
     ? v
@@ -81,6 +98,18 @@ export const sweepCommand: CliCommand = {
   help: [
     'Usage: freezelab sweep --freeze none,backbone,all-but-detect --data D (--weights W | --model M)',
     '                       [--bn-frozen update,freeze] [--models n,s] [--seeds K] [training options] [--json]',
+    '                       [--slurm [--partition P] [--gpus-per-run N] [--cpus-per-run N] [--time HH:MM:SS]',
+    '                        [--account A] [--dir DIR] [--hold] [--dry-run]]',
+    '',
+    '  --slurm          submit the sweep to Slurm as a job array (one task per run) instead of training',
+    '                   here; the runs are recorded at once, queued on Slurm. Bring results home with',
+    "                   'freezelab import DIR'. With --json: { sweepId, dir, jobId, runIds }",
+    '  --partition P, --account A, --time T   sbatch --partition, --account, --time for every task',
+    '  --gpus-per-run N GPUs per task (--gres=gpu:N; default 0)',
+    '  --cpus-per-run N CPUs per task (default 1; also the training workers per run)',
+    '  --dir DIR        the sweep folder, on a filesystem the nodes share (default <data folder>/sweeps/<id>)',
+    '  --hold           submit held: nothing starts until scontrol release JOBID',
+    '  --dry-run        print the job-array script; write and submit nothing',
     '',
     '  --freeze LIST    comma-separated freeze specs; use ; between specs that contain commas',
     "                   (e.g. '0,1,2;backbone')",
@@ -94,7 +123,21 @@ export const sweepCommand: CliCommand = {
       .filter((line) => !line.trimStart().startsWith('--bn-frozen'))
       .join('\n'),
   ].join('\n'),
-  options: { ...trainOptionSpec, freeze: { type: 'string' }, models: { type: 'string' }, seeds: { type: 'string' } },
+  options: {
+    ...trainOptionSpec,
+    freeze: { type: 'string' },
+    models: { type: 'string' },
+    seeds: { type: 'string' },
+    slurm: { type: 'boolean' },
+    partition: { type: 'string' },
+    'gpus-per-run': { type: 'string' },
+    'cpus-per-run': { type: 'string' },
+    time: { type: 'string' },
+    account: { type: 'string' },
+    dir: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    hold: { type: 'boolean' },
+  },
   async run(values, _positionals, io) {
     const freezes = values.freeze?.toString().includes(';')
       ? values.freeze
@@ -124,14 +167,18 @@ export const sweepCommand: CliCommand = {
       ...(models && !values.model ? { model: models[0] } : {}),
     });
     confirmUntrainedFreeze(values, [...(input.model ? [input.model] : []), ...(models ?? [])], freezes);
-    const service = serviceFor('cli', values);
-    const started = await service.call('sweeps.start', {
+    const request = {
       ...input,
       freezes,
       ...(bn ? { bnPolicies: bn } : {}),
       ...(models ? { models } : {}),
       ...(seeds > 1 ? { seeds } : {}),
-    });
+    };
+    if (values.slurm === true) return submitToSlurm(request, values, io);
+    const slurmOnly = SLURM_FLAGS.find((f) => values[f] !== undefined);
+    if (slurmOnly) throw new UsageError(`--${slurmOnly} goes with --slurm.`);
+    const service = serviceFor('cli', values);
+    const started = await service.call('sweeps.start', request);
     if (!started.ok) {
       await service.close();
       return failed('sweep', started.error, io);
@@ -147,3 +194,46 @@ export const sweepCommand: CliCommand = {
     return exitCodeFor(statuses.values());
   },
 };
+
+const SLURM_FLAGS = ['partition', 'gpus-per-run', 'cpus-per-run', 'time', 'account', 'dir', 'dry-run', 'hold'] as const;
+
+async function submitToSlurm(sweep: SweepRequestInput, values: CliValues, io: CliIO): Promise<number> {
+  const text = (name: string): string | undefined =>
+    typeof values[name] === 'string' ? String(values[name]) : undefined;
+  const partition = text('partition');
+  const account = text('account');
+  const time = text('time');
+  const dir = text('dir');
+  const service = serviceFor('cli', values, { runJobs: false });
+  const submitted = await service.call('cluster.submit', {
+    sweep,
+    slurm: {
+      ...(partition ? { partition } : {}),
+      ...(account ? { account } : {}),
+      ...(time ? { time } : {}),
+      gpusPerRun: intOption(values, 'gpus-per-run', 0, 0, 64),
+      cpusPerRun: intOption(values, 'cpus-per-run', 1, 1, 256),
+      hold: values.hold === true,
+    },
+    ...(dir ? { dir: path.resolve(dir) } : {}),
+    dryRun: values['dry-run'] === true,
+    // The tasks run this very FreezeLab (the same install, on the shared filesystem).
+    freezelab: { node: process.execPath, script: path.resolve(process.argv[1] ?? 'bin/freezelab.js') },
+  });
+  await service.close();
+  if (!submitted.ok) return failed('sweep', submitted.error, io);
+  const r = submitted.value;
+  if (values['dry-run'] === true) {
+    io.out(values.json ? `${JSON.stringify({ dir: r.dir, script: r.script }, null, 2)}\n` : r.script);
+    return 0;
+  }
+  if (values.json) {
+    io.out(`${JSON.stringify({ sweepId: r.sweepId, dir: r.dir, jobId: r.jobId, runIds: r.runIds }, null, 2)}\n`);
+  } else {
+    io.out(
+      `sweep ${r.sweepId}: runs ${r.runIds.join(', ')} queued on Slurm as job array ${r.jobId} in ${r.dir}\n` +
+        `Follow it with 'squeue -j ${r.jobId}'; bring the results home with 'freezelab import ${r.dir}'.\n`,
+    );
+  }
+  return 0;
+}

@@ -11,6 +11,7 @@ import {
 import type { ComparisonResult, Handlers } from '../../../shared/contract.js';
 import { formatFreezeSpec, parseFreezeSpec, resolveFreeze } from '../../../shared/freeze.js';
 import { sha256File } from '../../files.js';
+import { cancelClusterRun } from '../../cluster/cancel.js';
 import { resolveModelSource } from '../../engine/model/source.js';
 import { defaultWorkerCount } from '../../engine/parallel/pool.js';
 import { resolveHyp } from '../../engine/train/hyp.js';
@@ -69,7 +70,7 @@ type RunHandlers = Pick<
  * against the model's graph, recorded as `frozenModules` in the stored config, from which the
  * indexed columns are derived (`runColumnsOf`).
  */
-async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
+export async function newRun(config: TrainConfig, sweepId: number | null): Promise<NewRun> {
   const spec = parseFreezeSpec(config.freeze);
   const freeze = formatFreezeSpec(spec);
   // Check now what would otherwise fail minutes later in the worker: the model, the freeze spec,
@@ -156,6 +157,10 @@ export const runHandlers: RunHandlers = {
   },
 
   async 'runs.cancel'(args, ctx) {
+    const onCluster = await cancelClusterRun(ctx.store(), args.id, (runId, status, reason) =>
+      ctx.events.emit('run.status', { runId, status, reason }),
+    ); // a Slurm run: scancel
+    if (onCluster) return onCluster;
     const db = ctx.store();
     const run = getRunRecord(db, args.id);
     const runner = ctx.runner();

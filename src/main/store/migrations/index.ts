@@ -12,6 +12,7 @@ import { updateToSchemaVersion1 } from './v1.js';
 import { updateToSchemaVersion2 } from './v2.js';
 import { updateToSchemaVersion3 } from './v3.js';
 import { updateToSchemaVersion4 } from './v4.js';
+import { updateToSchemaVersion5 } from './v5.js';
 
 /** `MIGRATIONS[i]` brings a database to version `i + 1`. Append only; never edit a shipped step. */
 export const MIGRATIONS: readonly ((db: Db) => void)[] = [
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly ((db: Db) => void)[] = [
   updateToSchemaVersion2,
   updateToSchemaVersion3,
   updateToSchemaVersion4,
+  updateToSchemaVersion5,
 ];
 
 /** The schema version this build writes. */

@@ -1,4 +1,5 @@
 /** Creating, reading, listing and deleting runs. Status changes live in `status.ts`. */
+import { randomUUID } from 'node:crypto';
 import type { NewRun, RunDetail, RunRecord, RunStatus, RunSummary } from '../../../shared/runs.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import type { Db } from '../db.js';
@@ -38,14 +39,22 @@ const toSummary = (row: RunRow & Record<string, unknown>): RunSummary => ({
   best: toHeadline(row, 'b_'),
 });
 
-/** Inserts a queued run, queued by this process, and returns it. */
-export function createRun(db: Db, run: NewRun, now: number = Date.now()): RunRecord {
+/**
+ * Inserts a queued run, queued by this process, and returns it. `uuid` names the run across
+ * databases (a cluster task's shard and the database it is imported into); a new one by default.
+ */
+export function createRun(
+  db: Db,
+  run: NewRun,
+  now: number = Date.now(),
+  opts: { readonly uuid?: string } = {},
+): RunRecord {
   const info = db
     .prepare(
       `INSERT INTO runs (created_at, name, sweep_id, status, config_json, dataset_path, dataset_fingerprint,
          weights_path, weights_sha256, model, img_size, batch, epochs, freeze_spec, frozen_modules_json,
-         bn_policy, hyp_name, backend, trainable_params, total_params, seed, queued_by_json)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bn_policy, hyp_name, backend, trainable_params, total_params, seed, queued_by_json, uuid)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       now,
@@ -69,6 +78,7 @@ export function createRun(db: Db, run: NewRun, now: number = Date.now()): RunRec
       int(run.totalParams),
       run.seed ?? 0,
       queuedByJson(thisProcess(), now),
+      opts.uuid ?? randomUUID(),
     );
   return getRunRecord(db, Number(info.lastInsertRowid));
 }
@@ -150,4 +160,16 @@ export function deleteRun(db: Db, runId: number): string[] {
       return paths;
     })
     .immediate();
+}
+
+/** The run's UUID (schema 5+), which names it in every database it is copied to. */
+export function runUuid(db: Db, runId: number): string {
+  const row = db.prepare('SELECT uuid FROM runs WHERE id = ?').get(runId) as { uuid: string } | undefined;
+  if (!row) throw new RunNotFoundError(runId);
+  return row.uuid;
+}
+
+/** The id of the run with this UUID, if this database has it. */
+export function runIdByUuid(db: Db, uuid: string): number | undefined {
+  return (db.prepare('SELECT id FROM runs WHERE uuid = ?').get(uuid) as { id: number } | undefined)?.id;
 }

@@ -15,17 +15,25 @@ import {
 import { getRunRecord, queuedByJson } from './runs.js';
 import { toRun, type RunRow } from './rows.js';
 
+/**
+ * Runs this machine trains: not those submitted to a cluster (`cluster_jobs`), whose status follows
+ * the scheduler and their shard (cluster/), never a local runner or owner check.
+ */
+const LOCAL = 'id NOT IN (SELECT run_id FROM cluster_jobs)';
+
 /** SQL of the hot status queries, exported so tests can check their plans. */
 export const STATUS_SQL = {
   claimNext: `UPDATE runs SET status = 'running', status_reason = NULL, pid = ?, owner_host = ?, owner_started_at = ?,
       heartbeat_at = ?, started_at = COALESCE(started_at, ?), finished_at = NULL
-    WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1) AND status = 'queued'
+    WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND ${LOCAL} ORDER BY created_at, id LIMIT 1)
+      AND status = 'queued'
     RETURNING *`,
   claimOne: `UPDATE runs SET status = 'running', status_reason = NULL, pid = ?, owner_host = ?, owner_started_at = ?,
       heartbeat_at = ?, started_at = COALESCE(started_at, ?), finished_at = NULL
-    WHERE id = ? AND status = 'queued' RETURNING *`,
-  running: `SELECT id, pid, owner_host, owner_started_at, heartbeat_at, last_epoch_done FROM runs WHERE status = 'running'`,
-  queued: `SELECT id, queued_by_json FROM runs WHERE status = 'queued' ORDER BY created_at, id`,
+    WHERE id = ? AND status = 'queued' AND ${LOCAL} RETURNING *`,
+  running: `SELECT id, pid, owner_host, owner_started_at, heartbeat_at, last_epoch_done FROM runs
+    WHERE status = 'running' AND ${LOCAL}`,
+  queued: `SELECT id, queued_by_json FROM runs WHERE status = 'queued' AND ${LOCAL} ORDER BY created_at, id`,
   heartbeat: `UPDATE runs SET heartbeat_at = ?
     WHERE id = ? AND status = 'running' AND pid = ? AND owner_host = ? AND owner_started_at IS ?`,
 } as const;
