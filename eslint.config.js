@@ -30,9 +30,10 @@ const roomBan = (rooms, message) => ({ regex: `^(\\.\\./)+(${rooms.join('|')})(/
 const hosts = ['cli', 'web', 'electron'];
 /** Per room of src/main: the rooms it must not import (see ARCHITECTURE.md). */
 const mainRooms = {
-  engine: ['store', 'service', 'jobs', ...hosts],
-  store: ['engine', 'service', 'jobs', ...hosts],
-  jobs: ['service', ...hosts],
+  engine: ['store', 'service', 'jobs', 'cluster', ...hosts],
+  store: ['engine', 'service', 'jobs', 'cluster', ...hosts],
+  jobs: ['service', 'cluster', ...hosts],
+  cluster: ['engine', 'service', 'jobs', ...hosts],
   service: hosts,
 };
 

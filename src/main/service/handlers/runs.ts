@@ -28,6 +28,7 @@ import {
 } from '../../../shared/train-config.js';
 import {
   artifactsOf,
+  clusterJobOf,
   comparisonRows,
   createRun,
   createSweep,
@@ -178,6 +179,15 @@ export const runHandlers: RunHandlers = {
 
   async 'runs.resume'(args, ctx) {
     const db = ctx.store();
+    const job = clusterJobOf(db, args.id);
+    if (job) {
+      // This process's queue never trains a cluster run: queued here, it would wait forever.
+      throw new FreezeLabError(
+        'conflict',
+        `Run ${args.id} ran on Slurm (job ${job.jobId}); it cannot be resumed on this machine.`,
+        'Submit the sweep again with sweep --slurm (a task Slurm requeues resumes by itself).',
+      );
+    }
     if (getRunRecord(db, args.id).status === 'running') {
       // A second worker on a live run would fight the first one over its epochs and status.
       const owner = runOwner(db, args.id);
