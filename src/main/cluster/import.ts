@@ -21,6 +21,7 @@ import {
   mergeShard,
   setClusterState,
   userVersion,
+  zeroCounts,
   type Db,
   type MergedRun,
   type PlaceArtifact,
@@ -172,20 +173,6 @@ function addCounts(a: ImportCounts, b: ImportCounts): ImportCounts {
   return out;
 }
 
-export const ZERO_COUNTS: ImportCounts = {
-  sweeps: 0,
-  runsAdded: 0,
-  runsUpdated: 0,
-  epochs: 0,
-  classAp: 0,
-  samples: 0,
-  notes: 0,
-  artifacts: 0,
-  evaluations: 0,
-  clusterJobs: 0,
-  statusChanges: 0,
-};
-
 /** Slurm's view of these jobs, or undefined when Slurm's tools are not installed here. */
 export type AskSlurm = (jobIds: readonly string[]) => Promise<Map<string, SlurmTask> | undefined>;
 
@@ -299,7 +286,7 @@ export async function importSweep(
   const sweep = sweepDir ? readSweepFile(sweepDir) : undefined;
   // Refuse before writing anything: every shard must be readable and of this schema.
   const opened = shards.map((file) => ({ file, db: openShard(file) }));
-  let counts = ZERO_COUNTS;
+  let counts = zeroCounts();
   const shardRuns = new Map<number, MergedRun>();
   try {
     for (const { file, db } of opened) {
@@ -327,7 +314,7 @@ export async function importSweep(
                   : 'unknown',
           reason: null,
         });
-        if (added) counts = addCounts(counts, { ...ZERO_COUNTS, clusterJobs: 1 });
+        if (added) counts = addCounts(counts, { ...zeroCounts(), clusterJobs: 1 });
       }
     }
   } finally {
@@ -343,7 +330,7 @@ export async function importSweep(
   }
   const ids = [...runIds].sort((a, b) => a - b);
   const changed = await applyClusterStates(local, ids, shardRuns, opts.ask ?? askSlurm, opts.onStatus);
-  counts = addCounts(counts, { ...ZERO_COUNTS, statusChanges: changed });
+  counts = addCounts(counts, { ...zeroCounts(), statusChanges: changed });
   return { shards, counts, runs: ids.map((id) => importedRun(local, id)) };
 }
 

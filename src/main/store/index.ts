@@ -54,6 +54,6 @@ export { addRunNote, notesOf } from './queries/notes.js';
 export { latestEvaluation, saveEvaluation } from './queries/evaluations.js';
 export { createSweep, getSweep, listSweeps, sweepIdByUuid } from './queries/sweeps.js';
 export { addClusterJob, clusterJobOf, clusterJobs, setClusterState, type NewClusterJob } from './queries/cluster.js';
-export { mergeShard, type MergedRun, type PlaceArtifact, type ShardArtifact } from './queries/merge.js';
+export { mergeShard, zeroCounts, type MergedRun, type PlaceArtifact, type ShardArtifact } from './queries/merge.js';
 export { userVersion } from './db.js';
 export { comparisonRows } from './queries/compare.js';

@@ -117,7 +117,8 @@ type Row = Record<string, unknown>;
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const pick = (row: Row, cols: readonly string[]): unknown[] => cols.map((c) => row[c] ?? null);
 
-const zeroCounts = (): { -readonly [K in keyof ImportCounts]: number } => ({
+/** Counts of an import that changed nothing (a fresh, writable copy each call). */
+export const zeroCounts = (): { -readonly [K in keyof ImportCounts]: number } => ({
   sweeps: 0,
   runsAdded: 0,
   runsUpdated: 0,
