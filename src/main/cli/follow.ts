@@ -3,6 +3,7 @@
  * on stderr while an epoch trains, one line per finished epoch on stdout. Ctrl+C cancels the
  * runs at the next batch boundary (a second Ctrl+C stops at once; the run stays resumable).
  */
+import type { JobProgress } from '../../shared/commands/jobs.js';
 import type { RunProgress } from '../../shared/contract.js';
 import { isFinished, type RunStatus } from '../../shared/runs.js';
 import type { Service } from '../service/service.js';
@@ -105,4 +106,37 @@ export function exitCodeFor(statuses: Iterable<RunStatus>): number {
   if (all.every((s) => s === 'completed')) return 0;
   if (all.some((s) => s === 'cancelled' || s === 'interrupted')) return 130;
   return 1;
+}
+
+/**
+ * Follows one background job of this process's service (pre-labelling, predictions) until it
+ * ends: a live `[done/total] detail` line on stderr (none with `quiet`), Ctrl+C cancels it (what
+ * it wrote stays). Answers its final state.
+ */
+export async function followJob(
+  service: Service,
+  jobId: number,
+  io: CliIO,
+  opts: { readonly quiet: boolean; readonly detail?: (p: JobProgress) => string; readonly onCancel?: string },
+): Promise<JobProgress> {
+  const interactive = process.stderr.isTTY === true;
+  const unsubscribe = service.events.subscribe((m) => {
+    if (opts.quiet || m.event !== 'job.progress' || m.payload.jobId !== jobId || m.payload.status !== 'running') return;
+    const p = m.payload;
+    if (p.total === 0 || p.done === 0) return;
+    const line = `[${p.done}/${p.total}] ${opts.detail ? opts.detail(p) : (p.message ?? '')}`;
+    io.err(interactive ? `\r\x1b[2K${line}` : `${line}\n`);
+  });
+  const onSigint = () => {
+    if (opts.onCancel) io.err(`\n${opts.onCancel}\n`);
+    void service.dispatch('jobs.cancel', { id: jobId });
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await service.context.jobs.wait(jobId);
+  } finally {
+    process.off('SIGINT', onSigint);
+    unsubscribe();
+    if (interactive && !opts.quiet) io.err('\r\x1b[2K');
+  }
 }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobProgress } from '../../../shared/commands/jobs.js';
+import { followJob } from '../follow.js';
 import type { PrelabelSummary } from '../../../shared/commands/prelabel.js';
 import type { ModelDetectResult } from '../../../shared/contract.js';
 import { type ErrorCode, FreezeLabError } from '../../../shared/result.js';
@@ -144,28 +144,11 @@ async function prelabel(service: Service, io: CliIO, json: boolean, input: Recor
     return 1;
   }
   const { jobId } = started.value;
-  const interactive = process.stderr.isTTY === true;
   if (!json) io.err(`${started.value.title} -> ${String(input.out)}\n`);
-  const unsubscribe = service.events.subscribe((m) => {
-    if (json || m.event !== 'job.progress' || m.payload.jobId !== jobId || m.payload.status !== 'running') return;
-    const p = m.payload;
-    if (p.total === 0 || p.done === 0) return;
-    const line = `[${p.done}/${p.total}] ${p.message ?? ''}`;
-    io.err(interactive ? `\r\x1b[2K${line}` : `${line}\n`);
+  const final = await followJob(service, jobId, io, {
+    quiet: json,
+    onCancel: 'Cancelling after the images in flight (what was written stays)...',
   });
-  const onSigint = () => {
-    io.err('\nCancelling after the images in flight (what was written stays)...\n');
-    void service.dispatch('jobs.cancel', { id: jobId });
-  };
-  process.on('SIGINT', onSigint);
-  let final: JobProgress;
-  try {
-    final = await service.context.jobs.wait(jobId);
-  } finally {
-    process.off('SIGINT', onSigint);
-    unsubscribe();
-  }
-  if (interactive && !json) io.err('\r\x1b[2K');
   if (final.status === 'failed') {
     const e = final.error ?? { code: 'internal', message: 'the job failed' };
     io.err(failureLine('detect', new FreezeLabError(e.code as ErrorCode, e.message, e.hint)));

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobProgress } from '../../../shared/commands/jobs.js';
+import { followJob } from '../follow.js';
 import { describeDisagreements, predictionsCsv, type PredictionsResult } from '../../../shared/commands/predictions.js';
 import { type ErrorCode, FreezeLabError } from '../../../shared/result.js';
 import { MAX_WORKERS } from '../../../shared/train-config.js';
@@ -140,24 +140,7 @@ export const predictionsCommand: CliCommand = {
         return 1;
       }
       const { jobId } = started.value;
-      const interactive = process.stderr.isTTY === true;
-      const unsubscribe = service.events.subscribe((m) => {
-        if (m.event !== 'job.progress' || m.payload.jobId !== jobId || m.payload.status !== 'running') return;
-        const p = m.payload;
-        if (p.total === 0 || values.json) return;
-        const line = `[${p.done}/${p.total}] images`;
-        io.err(interactive ? `\r\x1b[2K${line}` : `${line}\n`);
-      });
-      const onSigint = () => void service.dispatch('jobs.cancel', { id: jobId });
-      process.on('SIGINT', onSigint);
-      let final: JobProgress;
-      try {
-        final = await service.context.jobs.wait(jobId);
-      } finally {
-        process.off('SIGINT', onSigint);
-        unsubscribe();
-      }
-      if (interactive && !values.json) io.err('\r\x1b[2K');
+      const final = await followJob(service, jobId, io, { quiet: values.json === true, detail: () => 'images' });
       if (final.status !== 'completed' || final.result === undefined) {
         const e = final.error ?? {
           code: final.status === 'cancelled' ? 'cancelled' : 'internal',
