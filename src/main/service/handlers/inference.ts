@@ -72,7 +72,14 @@ export const inferenceHandlers: InferenceHandlers = {
     const { source } = args;
     const info = await stat(source).catch(() => undefined);
     if (!info) throw new FreezeLabError('not-found', `${source}: no such file.`, 'Give an existing image file.');
-    if (!info.isFile()) throw new FreezeLabError('bad-file', `${source} is a folder; --source takes one image file.`);
+    if (!info.isFile()) {
+      throw new FreezeLabError(
+        'bad-file',
+        `${source} is a folder; detecting shows one image file.`,
+        `To label every image of a folder, pre-label it: 'freezelab detect --source "${source}" --save-txt' ` +
+          '(YOLO label files as detect.py writes them), or the Pre-label section of the app.',
+      );
+    }
     const backend = await backendFor(args.backend, ctx);
     const src = await resolveModelSource(args.weights);
     const warning = src.weights ? undefined : `${src.label} has no trained weights; its detections mean nothing.`;

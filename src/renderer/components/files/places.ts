@@ -9,10 +9,21 @@ export function filePlaces(): Promise<FilePlaces | undefined> {
   return places;
 }
 
-/** Whether the web host serves this file: inside the data folder's runs or exports (it checks real paths too). */
+const sepOf = (dir: string): string => (dir.includes('\\') && !dir.includes('/') ? '\\' : '/');
+
+/** The data folder's `detect` folder, where pre-labelling writes by default (a download root too). */
+export function detectDirOf(where: FilePlaces): string {
+  const sep = sepOf(where.dataDir);
+  return `${where.dataDir.endsWith(sep) ? where.dataDir.slice(0, -1) : where.dataDir}${sep}detect`;
+}
+
+/**
+ * Whether the web host serves this file (or, zipped, this folder): inside the data folder's runs,
+ * exports or detect folders (it checks real paths too).
+ */
 export function isDownloadable(file: string, where: FilePlaces): boolean {
-  return [where.runsDir, where.exportsDir].some((dir) => {
-    const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+  return [where.runsDir, where.exportsDir, detectDirOf(where)].some((dir) => {
+    const sep = sepOf(dir);
     return file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
   });
 }
