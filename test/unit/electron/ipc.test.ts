@@ -39,7 +39,12 @@ describe('Electron IPC handler (through the shared service)', () => {
     expect(preload).toContain(`const IPC_INVOKE = '${IPC_INVOKE}'`);
     expect(preload).toContain(`const IPC_EVENT = '${IPC_EVENT}'`);
     expect(preload).toContain(`exposeInMainWorld('${PRELOAD_GLOBAL}'`);
-    expect([...preload.matchAll(/^\s{2}(\w+): \(/gm)].map((m) => m[1])).toEqual(['invoke', 'onEvent', 'pickPath', 'showInFolder']);
+    expect([...preload.matchAll(/^\s{2}(\w+): \(/gm)].map((m) => m[1])).toEqual([
+      'invoke',
+      'onEvent',
+      'pickPath',
+      'showInFolder',
+    ]);
   });
 
   it('main window keeps the security switches on', () => {
