@@ -5,6 +5,8 @@ import { answerOnce } from '../parallel/one-shot.js';
 import { exportOnnx, type OnnxExportRequest } from './export-model.js';
 
 await answerOnce(async () => {
+  // The variables only carry data here: no "install tfjs-node" banner on the user's terminal.
+  tf.enableProdMode();
   await tf.setBackend('cpu');
   const out = await exportOnnx(workerData as OnnxExportRequest);
   // A buffer of its own (protobufjs may hand out a slice of Node's pool), moved, not copied.
