@@ -1,9 +1,13 @@
 /**
- * The predictions view on a demo run (best checkpoint = the demo's base weights, dataset = the
- * demo's domain B): disagreements first, and its TP/FP/FN are the engine's (val's matching).
+ * The predictions view on a really trained demo run: one run of the demo's configuration (base
+ * weights, domain B, its image size, batch and hyp; all but Detect frozen, 1 epoch) trained by the
+ * service's job runner before the page opens. The view lists its validation images disagreements
+ * first, and its TP/FP/FN are the engine's (val's pipeline and matcher, `predictSplit`) on the
+ * run's best checkpoint.
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { demoWeightsPath } from '../../src/main/demo/demo.js';
 import { loadDataConfig } from '../../src/main/engine/data/config.js';
 import { predictSplit, type PredictSplitResult } from '../../src/main/engine/eval/disagreements-run.js';
 import { instantiateModel, resolveModelSource } from '../../src/main/engine/model/source.js';
@@ -11,34 +15,106 @@ import { initBackend } from '../../src/main/engine/tf/backend.js';
 import { predictionsCsv } from '../../src/shared/commands/predictions.js';
 import { screenshot, watchPage } from '../helpers/browser.js';
 import { describeBrowser, serveApp, type ServedApp } from '../helpers/served-app.js';
-import { demoRunService, seedDemoRun, type DemoRunFolder } from '../unit/predictions/fixtures.js';
+import { trainDemoRun, type TrainedDemoRun } from '../unit/predictions/fixtures.js';
+
+/**
+ * Per parameter (not BatchNorm running statistics) of two checkpoints, the largest change relative
+ * to the tensor's largest magnitude.
+ */
+async function relativeChanges(a: string, b: string): Promise<Map<string, number>> {
+  const [x, y] = await Promise.all([resolveModelSource(a), resolveModelSource(b)]);
+  const out = new Map<string, number>();
+  for (const [name, t] of x.weights!.tensors) {
+    if (/\.(running_mean|running_var|num_batches_tracked|anchors)$/.test(name)) continue;
+    const u = y.weights!.tensors.get(name);
+    if (!u) throw new Error(`${b} has no ${name}`);
+    const p = t.data as Float32Array;
+    const q = u.data as Float32Array;
+    expect(q.length, name).toBe(p.length);
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < p.length; i++) {
+      diff = Math.max(diff, Math.abs(p[i]! - q[i]!));
+      scale = Math.max(scale, Math.abs(p[i]!));
+    }
+    out.set(name, diff / Math.max(scale, 1e-12));
+  }
+  return out;
+}
+
+/** The demo sweep's preset trained here, and for how many epochs (a CI-time budget). */
+const FREEZE = 'all-but-detect';
+const EPOCHS = 1;
 
 describeBrowser('predictions against labels', () => {
   let app: ServedApp;
-  let folder: DemoRunFolder;
+  let folder: TrainedDemoRun;
   let engine: PredictSplitResult;
+  let baseEngine: PredictSplitResult;
   let names: readonly string[];
+  const started = performance.now();
 
   beforeAll(async () => {
-    folder = await seedDemoRun();
+    folder = await trainDemoRun({ freeze: FREEZE, epochs: EPOCHS });
+    const trained = performance.now();
     await initBackend({ prefer: 'wasm' });
     const cfg = await loadDataConfig(folder.dataYaml);
     names = cfg.names;
-    const { model } = instantiateModel(await resolveModelSource(folder.weights));
-    try {
-      engine = await predictSplit(model, { data: cfg, imgSize: 128, conf: 0.25, confident: 0.5 });
-    } finally {
-      model.dispose();
-    }
-    app = await serveApp(demoRunService(folder));
-  }, 180_000);
+    const predict = async (weights: string) => {
+      const { model } = instantiateModel(await resolveModelSource(weights));
+      try {
+        return await predictSplit(model, { data: cfg, imgSize: 128, conf: 0.25, confident: 0.5 });
+      } finally {
+        model.dispose();
+      }
+    };
+    engine = await predict(folder.weights);
+    baseEngine = await predict(demoWeightsPath());
+    app = await serveApp(folder.service);
+    console.log(
+      `trained demo run #${folder.runId} in ${folder.trainSeconds.toFixed(1)} s, engine predictions in ` +
+        `${((performance.now() - trained) / 1000).toFixed(1)} s`,
+    );
+  }, 240_000);
   afterAll(async () => {
     await app?.close();
-    await app?.service.close();
+    await folder?.service.close();
     if (folder) rmSync(folder.dataDir, { recursive: true, force: true });
+    console.log(`predictions test total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  it("lists a demo run's images disagreements first, with the engine's TP/FP/FN, and exports them as CSV", async () => {
+  it('trains the demo run for real: its best checkpoint is the base weights with the unfrozen modules changed', async () => {
+    const { run, epochs } = folder.detail;
+    expect(run.status).toBe('completed');
+    expect(run.freezeSpec).toBe(FREEZE);
+    expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: EPOCHS }, (_, i) => i));
+    for (const e of epochs) expect(e.map50).not.toBeNull();
+    const frozenModules = new Set(run.frozenModules);
+    expect(frozenModules.size).toBeGreaterThan(0);
+    // The checkpoint holds the EMA of the weights: a frozen parameter moves only by the EMA's
+    // float32 rounding (about 1e-7 of its scale), a trained one by the optimizer's steps.
+    const changes = [...(await relativeChanges(demoWeightsPath(), folder.weights))];
+    const isFrozen = (name: string) => frozenModules.has(Number(/^model\.(\d+)\./.exec(name)![1]));
+    const frozen = changes.filter(([n]) => isFrozen(n));
+    const trained = changes.filter(([n]) => !isFrozen(n));
+    const largest = (xs: [string, number][]) => Math.max(...xs.map(([, c]) => c)).toExponential(2);
+    const smallest = (xs: [string, number][]) => Math.min(...xs.map(([, c]) => c)).toExponential(2);
+    console.log(
+      `relative change of ${frozen.length} frozen parameters at most ${largest(frozen)}, ` +
+        `of ${trained.length} trained ones at least ${smallest(trained)}`,
+    );
+    expect(frozen.length).toBeGreaterThan(0);
+    expect(trained.length).toBeGreaterThan(0);
+    for (const [name, c] of frozen) expect(c, name).toBeLessThan(1e-6);
+    for (const [name, c] of trained) expect(c, name).toBeGreaterThan(1e-6);
+    // And the predictions differ from the base weights' on the same images.
+    const conf = (r: PredictSplitResult) =>
+      JSON.stringify(r.images.map((im) => [im.path, im.predictions.map((p) => p.conf)]).sort());
+    expect(conf(engine)).not.toBe(conf(baseEngine));
+    console.log(`totals: base weights ${JSON.stringify(baseEngine.totals)}, trained ${JSON.stringify(engine.totals)}`);
+  });
+
+  it("lists a trained demo run's images disagreements first, with the engine's TP/FP/FN, and exports them as CSV", async () => {
     const page = await app.browser.newPage();
     const { errors } = watchPage(page);
     await page.goto(`${app.host.url}#/predictions`);
@@ -85,7 +161,7 @@ describeBrowser('predictions against labels', () => {
     await expect.poll(() => view.locator('image').count()).toBe(1);
     await screenshot(page, 'predictions-view');
     mkdirSync('/work/screens', { recursive: true });
-    await page.screenshot({ path: '/work/screens/E-predictions.png', fullPage: true });
+    await page.screenshot({ path: '/work/screens/H2-predictions-trained.png', fullPage: true });
 
     // Another row opens its image.
     await rows.nth(3).click();
@@ -97,7 +173,7 @@ describeBrowser('predictions against labels', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('predictions-csv').click()]);
     const saved = await download.path();
-    copyFileSync(saved, '/work/screens/E-predictions.csv');
+    copyFileSync(saved, '/work/screens/H2-predictions-trained.csv');
     expect(download.suggestedFilename()).toBe(`predictions-run-${folder.runId}-val.csv`);
     expect(readFileSync(saved, 'utf8')).toBe(predictionsCsv({ images: engine.images, names }));
     expect(errors).toEqual([]);

@@ -1,15 +1,19 @@
 /**
- * A data folder holding one completed "demo run" recorded through the real store, whose best
- * checkpoint is the demo's shipped base weights and whose dataset is the demo's domain B (generated
- * here): the predictions view and command can be tested on a run without minutes of training.
+ * Demo runs for the predictions command and view, on the demo's domain B (generated here):
+ * - `seedDemoRun`: one completed run recorded through the real store, whose best checkpoint is a
+ *   copy of the demo's shipped base weights (no training, for the command's unit tests);
+ * - `trainDemoRun`: one run of the demo's configuration really trained by the service's job runner
+ *   (worker process, replica threads), for the end-to-end view test.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_SWEEP, DEMO_TARGET, demoWeightsPath } from '../../../src/main/demo/demo.js';
+import { DEMO_SWEEP, DEMO_TARGET, demoWeightsPath, prepareDemo } from '../../../src/main/demo/demo.js';
 import { writeDemoDataset } from '../../../src/main/demo/dataset.js';
 import { initBackend } from '../../../src/main/engine/tf/backend.js';
 import { resolveDataPaths } from '../../../src/main/paths.js';
 import { createService, type Service } from '../../../src/main/service/service.js';
+import type { RunDetail } from '../../../src/shared/runs.js';
+import { isFinished } from '../../../src/shared/runs.js';
 import { addArtifact, createRun, openStore, recordEpoch, setRunStatus } from '../../../src/main/store/index.js';
 import { tempDir } from '../../helpers/service.js';
 import { epoch, newRun } from '../store/fixtures.js';
@@ -63,4 +67,79 @@ export function demoRunService(folder: DemoRunFolder): Service {
     paths: resolveDataPaths({ dataDir: folder.dataDir }, {}),
     loadBackend: () => initBackend({ prefer: 'wasm' }),
   });
+}
+
+export interface TrainedDemoRun {
+  readonly dataDir: string;
+  readonly dataYaml: string;
+  /** The run's best checkpoint, written by the training worker. */
+  readonly weights: string;
+  readonly runId: number;
+  /** The service that trained it (it runs jobs); close it when done. */
+  readonly service: Service;
+  readonly detail: RunDetail;
+  /** Wall time from queueing the run to its completion. */
+  readonly trainSeconds: number;
+}
+
+export interface TrainDemoRunOptions {
+  /** Default `all-but-detect` (the demo's cheapest preset). */
+  readonly freeze?: string;
+  /** Default 1. */
+  readonly epochs?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Generates the demo's domain B in a fresh data folder (as `demo.start` does) and trains one run
+ * of the demo sweep's configuration (its base weights, image size, batch, hyp and seed) through a
+ * service that runs jobs; resolves when the run has completed, rejects with its reason otherwise.
+ */
+export async function trainDemoRun(opts: TrainDemoRunOptions = {}): Promise<TrainedDemoRun> {
+  const dataDir = tempDir('freezelab-predictions-trained-');
+  const service = createService({
+    host: 'web',
+    paths: resolveDataPaths({ dataDir }, {}),
+    loadBackend: () => initBackend({ prefer: 'wasm' }),
+  });
+  try {
+    const { request, dataYaml } = await prepareDemo(dataDir);
+    const freeze = opts.freeze ?? 'all-but-detect';
+    const started = performance.now();
+    const queued = await service.call('runs.start', {
+      name: `${request.name} · freeze ${freeze}`,
+      weights: request.weights,
+      data: request.data,
+      imgSize: request.imgSize,
+      batch: request.batch,
+      hyp: request.hyp,
+      seed: request.seed,
+      epochs: opts.epochs ?? 1,
+      freeze,
+    });
+    if (!queued.ok) throw new Error(`runs.start failed: ${JSON.stringify(queued.error)}`);
+    const runId = queued.value.runId;
+    const deadline = Date.now() + (opts.timeoutMs ?? 150_000);
+    let detail: RunDetail;
+    for (;;) {
+      const got = await service.call('runs.get', { id: runId });
+      if (!got.ok) throw new Error(`runs.get failed: ${JSON.stringify(got.error)}`);
+      detail = got.value;
+      if (isFinished(detail.run.status)) break;
+      if (Date.now() > deadline)
+        throw new Error(`run ${runId} still ${detail.run.status} after ${opts.timeoutMs ?? 150_000} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    if (detail.run.status !== 'completed') {
+      throw new Error(`run ${runId} ended ${detail.run.status}: ${detail.run.statusReason ?? '(no reason)'}`);
+    }
+    const best = detail.artifacts.filter((a) => a.kind === 'best').at(-1);
+    if (!best) throw new Error(`run ${runId} completed without a best checkpoint`);
+    return { dataDir, dataYaml, weights: best.path, runId, service, detail, trainSeconds };
+  } catch (error) {
+    await service.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 }
