@@ -112,6 +112,22 @@ export interface ModelValResult extends EvalResult, ValidationFigures {
   readonly batches: number;
   /** Set when the results mean little, e.g. a bare architecture without trained weights. */
   readonly warning?: string;
+  /** With `saveTxt`: where the predictions were written as YOLO label files, and how many. */
+  readonly saved?: ModelValSaved;
+}
+
+/** Predictions `model.val` wrote as label files (val.py --save-txt [--save-conf]). */
+export interface ModelValSaved {
+  /** The output folder, and its labels/ folder holding one STEM.txt per image with predictions. */
+  readonly dir: string;
+  readonly labelsDir: string;
+  /** Label files written (images with at least one prediction). */
+  readonly labelFiles: number;
+  /** Images without any prediction: no file, as val.py (with `force`, an old file of theirs is removed). */
+  readonly imagesWithoutPredictions: number;
+  /** Prediction lines written, and whether each ends with its confidence. */
+  readonly predictions: number;
+  readonly saveConf: boolean;
 }
 
 /** One detection in original image pixels. */
@@ -178,6 +194,8 @@ export const commands = {
   /**
    * Evaluate a model on a dataset split as val.py (P, R, mAP50, mAP50-95 per class). `backend`:
    * the one to load (refused if another is already loaded); `workers`: replica threads on WASM/CPU.
+   * `saveTxt`: also write each image's predictions (after val's multi-label NMS) as label files,
+   * as val.py --save-txt; read back as predictions they give val's mAP (test/unit/val-save).
    */
   'model.val': command<ModelValResult>()(
     z
@@ -191,8 +209,19 @@ export const commands = {
         iou: z.number().min(0).max(1).default(0.6),
         backend: backendSchema.optional(),
         workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
+        /** val.py --save-txt: each image's predictions as OUT/labels/STEM.txt (`cls cx cy w h`, normalised). */
+        saveTxt: z.boolean().default(false),
+        /** val.py --save-conf: the confidence ends each line. */
+        saveConf: z.boolean().default(false),
+        /** Output folder; absent: the next free <data folder>/val/exp, exp2, ... */
+        out: pathSchema.optional(),
+        /** Replace existing label files (refused before evaluating otherwise). */
+        force: z.boolean().default(false),
       })
-      .strict(),
+      .strict()
+      .refine((v) => v.saveTxt || (!v.saveConf && v.out === undefined && !v.force), {
+        message: 'saveConf, out and force apply to saved predictions: set saveTxt too',
+      }),
   ),
   /** Run a model on one image file and list its detections, as detect.py. */
   'model.detect': command<ModelDetectResult>()(

@@ -2,7 +2,10 @@
  * Pre-labelled files read back as predictions: the mAP they give against coco128's ground truth,
  * compared with the same model's detections kept in memory (only the files' rounding differs)
  * and with `model.val` on the same images, weights, conf and IoU (its preprocessing differs: see
- * the last test).
+ * the last test). Pre-labelling is detect.py (one label per box, plain letterbox, whole-pixel
+ * boxes), so its files do not give val's mAP by design; the exact check, that label files read
+ * back give the same mAP as val with the same weights, conf and iou, is val's own --save-txt
+ * --save-conf: test/unit/val-save/save-txt.test.ts.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +18,6 @@ import { Evaluator } from '../../../src/main/engine/eval/evaluator.js';
 import { detectBatch, detectInput, detectRgb, modelStride } from '../../../src/main/engine/infer/detect.js';
 import { scaleBoxes } from '../../../src/main/engine/infer/nms.js';
 import { loadImageRgb } from '../../../src/main/engine/infer/image.js';
-import { parseLabelLines } from '../../../src/main/engine/infer/label-format.js';
 import { labelFileFor } from '../../../src/main/engine/infer/prelabel.js';
 import { instantiateModel, resolveModelSource } from '../../../src/main/engine/model/source.js';
 import { initBackend } from '../../../src/main/engine/tf/backend.js';
@@ -23,6 +25,7 @@ import { resolveDataPaths } from '../../../src/main/paths.js';
 import { createService, type Service } from '../../../src/main/service/service.js';
 import { describeShared, shared } from '../../helpers/shared.js';
 import { tempDir } from '../../helpers/service.js';
+import { evaluateLabelFiles, groundTruth } from '../../helpers/labels-readback.js';
 
 const IMAGES = 32;
 const IMG = 320;
@@ -83,35 +86,9 @@ describeShared('pre-labelled files read back as predictions (coco128, yolov5n)',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Ground truth in original pixels. */
-  const truth = (s: ImageScan) => {
-    const boxes: number[] = [];
-    for (const r of s.rows)
-      boxes.push(
-        (r.cx - r.w / 2) * s.width,
-        (r.cy - r.h / 2) * s.height,
-        (r.cx + r.w / 2) * s.width,
-        (r.cy + r.h / 2) * s.height,
-      );
-    return { boxes, cls: s.rows.map((r) => r.cls) };
-  };
-
-  const readBack = (): EvalResult => {
-    const ev = new Evaluator({ nc: 80 });
-    for (const s of scans) {
-      const lines = parseLabelLines(readFileSync(labelFileFor(path.join(dir, 'out'), s.imageFile), 'utf8'));
-      const boxes: number[] = [];
-      for (const l of lines)
-        boxes.push(
-          (l.cx - l.w / 2) * s.width,
-          (l.cy - l.h / 2) * s.height,
-          (l.cx + l.w / 2) * s.width,
-          (l.cy + l.h / 2) * s.height,
-        );
-      ev.add({ boxes, conf: lines.map((l) => l.conf!), cls: lines.map((l) => l.cls) }, truth(s));
-    }
-    return ev.result();
-  };
+  const truth = groundTruth;
+  const readBack = (): EvalResult =>
+    evaluateLabelFiles(scans, (image) => labelFileFor(path.join(dir, 'out'), image), { nc: 80 });
 
   it('writes one label file per image, with confidences, and says what it did', () => {
     expect(summary.images).toBe(IMAGES);

@@ -1,6 +1,8 @@
-import type { ModelValResult } from '../../../shared/contract.js';
+import path from 'node:path';
+import type { ModelValResult, ModelValSaved } from '../../../shared/contract.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { MAX_WORKERS } from '../../../shared/train-config.js';
+import { nextFreeDir } from '../../engine/infer/prelabel.js';
 import { type CliCommand, UsageError, failureLine, floatOption, intOption, stringOption } from '../cli.js';
 import { BACKEND_WORDS, backendOption, serviceFor } from '../service-factory.js';
 
@@ -35,12 +37,23 @@ export function formatValTable(r: ModelValResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Where --save-txt wrote, as val.py's 'Results saved to' lines. */
+export function formatSaved(s: ModelValSaved): string {
+  const none = s.imagesWithoutPredictions;
+  return (
+    `Results saved to ${s.dir}\n${s.labelFiles} label files (${s.predictions} predictions` +
+    `${s.saveConf ? ' with confidences' : ''}) saved to ${s.labelsDir}` +
+    `${none > 0 ? `; ${none} image${none === 1 ? '' : 's'} without predictions (no file)` : ''}\n`
+  );
+}
+
 export const valCommand: CliCommand = {
   name: 'val',
   summary: 'Evaluate a model on a dataset split: P, R, mAP50, mAP50-95 per class (as YOLOv5 val.py).',
   help: [
     'Usage: freezelab val --weights W --data D [--img 640] [--batch 16] [--split val]',
     '                     [--conf 0.001] [--iou 0.6] [--backend NAME] [--workers N] [--json]',
+    '                     [--save-txt] [--save-conf] [--out DIR] [--force]',
     '',
     '  --weights W     a .pt / .safetensors checkpoint (or n, s, m, l, x: untrained)',
     '  --data D        the dataset YAML (like coco128.yaml)',
@@ -50,6 +63,16 @@ export const valCommand: CliCommand = {
     `  --backend NAME  ${BACKEND_WORDS} (default: the best that loads)`,
     '  --workers N     batches run on N threads at once, each with its own model copy',
     '                  (default: one per core on WASM/CPU, 1 on native TensorFlow)',
+    '  --save-txt      also write the predictions, as val.py --save-txt: OUT/labels/STEM.txt per',
+    '                  image, one line per prediction after NMS (multi-label, --conf, --iou, at',
+    '                  most 300): cls cx cy w h, normalised to the original image size. An image',
+    '                  without predictions gets no file (as val.py). Read back as predictions,',
+    '                  these files give the mAP printed here (to ~1e-4: 6 significant digits)',
+    '  --save-conf     end each line with the confidence (implies --save-txt)',
+    '  --out DIR       output folder (default: the next free runs/val/exp, exp2, ... here)',
+    '  --force         replace existing label files of these images (and remove those of images',
+    '                  without predictions now); without it, any existing one stops val before',
+    '                  it evaluates anything',
     '',
     'When done, one progress line (batches, images, seconds) and any warning go to stderr (no',
     'per-batch lines); the table (or JSON) to stdout.',
@@ -64,6 +87,10 @@ export const valCommand: CliCommand = {
     iou: { type: 'string' },
     backend: { type: 'string' },
     workers: { type: 'string' },
+    'save-txt': { type: 'boolean' },
+    'save-conf': { type: 'boolean' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const weights = stringOption(values, 'weights');
@@ -78,6 +105,15 @@ export const valCommand: CliCommand = {
     const iou = floatOption(values, 'iou', 0.6, 0, 1);
     const prefer = backendOption(values);
     const workers = values.workers === undefined ? undefined : intOption(values, 'workers', 1, 1, MAX_WORKERS);
+    const saveTxt = values['save-txt'] === true || values['save-conf'] === true;
+    if (!saveTxt && (values.out !== undefined || values.force !== undefined)) {
+      throw new UsageError('--out and --force apply to saved predictions: add --save-txt.');
+    }
+    const out = !saveTxt
+      ? undefined
+      : typeof values.out === 'string'
+        ? path.resolve(values.out)
+        : await nextFreeDir(path.resolve('runs', 'val', 'exp'));
     const service = serviceFor('cli', values, { runJobs: false });
     const answer = await service.call('model.val', {
       weights,
@@ -89,6 +125,7 @@ export const valCommand: CliCommand = {
       iou,
       ...(prefer ? { backend: prefer } : {}),
       ...(workers !== undefined ? { workers } : {}),
+      ...(saveTxt ? { saveTxt, saveConf: values['save-conf'] === true, out, force: values.force === true } : {}),
     });
     await service.close();
     if (!answer.ok) {
@@ -112,6 +149,7 @@ export const valCommand: CliCommand = {
         `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(2)} images/s), peak tensor memory ` +
         `${(r.peakTensorBytes / 2 ** 20).toFixed(0)} MiB\n`,
     );
+    if (r.saved) io.out(formatSaved(r.saved));
     return 0;
   },
 };

@@ -51,6 +51,34 @@ export interface ValidateOptions {
    * already be loaded there. Absent: `model` runs here, one batch at a time.
    */
   readonly detector?: BatchDetector;
+  /**
+   * Called with each image's predictions, in plan order (batch by batch, each batch's images in
+   * order), after the batch was added to the metrics; awaited before the next image. See
+   * {@link ValImagePredictions}. Its time counts neither as inference nor as NMS.
+   */
+  readonly onImage?: (p: ValImagePredictions) => void | Promise<void>;
+}
+
+/**
+ * One image's predictions as val.py holds them in `predn` (what its save_one_txt writes): after
+ * NMS (multi-label, conf, iou, max_det), boxes scaled back to the original image (scale_boxes,
+ * clipped), float32. Read only: the arrays are the ones the metrics were computed from.
+ */
+export interface ValImagePredictions {
+  readonly file: string;
+  /** Original image [height, width] (after EXIF orientation). */
+  readonly shape: readonly [number, number];
+  /** `count` boxes x1, y1, x2, y2 in original pixels, their confidence and class. */
+  readonly count: number;
+  readonly boxes: Float32Array;
+  readonly conf: Float32Array;
+  readonly cls: Int32Array;
+  /**
+   * The ground truth they were scored against, as val.py has it: the label rows carried to the
+   * letterboxed input and back with scale_boxes (one gain h/h0 for both axes), so a box may sit a
+   * fraction of a pixel from `rows * [w0, h0]`. x1, y1, x2, y2 in original pixels and classes.
+   */
+  readonly labels: { readonly boxes: Float64Array; readonly cls: Int32Array };
 }
 
 /** Metrics plus how long it took. */
@@ -147,6 +175,21 @@ export async function validate(model: YoloModel, opts: ValidateOptions): Promise
       evaluator.add({ boxes: d.boxes, conf: d.scores, cls: d.classes }, { boxes: im.boxes, cls: im.cls });
     });
     nmsMs += performance.now() - t2;
+    if (opts.onImage) {
+      for (let k = 0; k < batch.images.length; k++) {
+        const im = batch.images[k]!;
+        const d = dets[k]!;
+        await opts.onImage({
+          file: im.scan.imageFile,
+          shape: im.originalShape,
+          count: d.count,
+          boxes: d.boxes,
+          conf: d.scores,
+          cls: d.classes,
+          labels: { boxes: im.boxes, cls: im.cls },
+        });
+      }
+    }
     done += batch.images.length;
     opts.onProgress?.({
       batch: bi + 1,

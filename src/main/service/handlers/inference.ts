@@ -1,9 +1,12 @@
 /** `model.val` and `model.detect`: a model evaluated on a dataset split, or run on one image. */
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Handlers } from '../../../shared/contract.js';
 import { FreezeLabError } from '../../../shared/result.js';
 import { loadDataConfig } from '../../engine/data/config.js';
-import { type ValProgress, validate } from '../../engine/eval/validate.js';
+import { prepareValLabels, type ValLabelWriter } from '../../engine/eval/save-txt.js';
+import { scanSplit, type ValProgress, validate } from '../../engine/eval/validate.js';
+import { nextFreeDir } from '../../engine/infer/prelabel.js';
 import { detectImage } from '../../engine/infer/detect.js';
 import { instantiateModel, modelYamlToObject, resolveModelSource } from '../../engine/model/source.js';
 import { poolDetector, startInferencePool } from '../../engine/parallel/data-parallel.js';
@@ -27,6 +30,15 @@ export const inferenceHandlers: InferenceHandlers = {
     let src = await resolveModelSource(args.weights);
     if (!src.weights) src = await resolveModelSource(args.weights, { nc: cfg.nc, names: cfg.names });
     const warning = src.weights ? undefined : `${src.label} has no trained weights; its metrics mean nothing.`;
+    // Saving predictions: the split is scanned here, so existing label files are refused before
+    // anything is evaluated (validate then reuses the scan).
+    let images;
+    let labels: ValLabelWriter | undefined;
+    if (args.saveTxt) {
+      images = await scanSplit(cfg, args.split);
+      const out = path.resolve(args.out ?? (await nextFreeDir(path.join(ctx.paths.dataDir, 'val', 'exp'))));
+      labels = await prepareValLabels(images, { out, saveConf: args.saveConf, force: args.force });
+    }
     const { model } = instantiateModel(src);
     const workers =
       backend.name === 'wasm' || backend.name === 'cpu' ? (args.workers ?? defaultWorkerCount(backend.name)) : 1;
@@ -45,6 +57,8 @@ export const inferenceHandlers: InferenceHandlers = {
         ...(pool ? { detector: poolDetector(pool) } : {}),
         data: cfg,
         split: args.split,
+        ...(images ? { images } : {}),
+        ...(labels ? { onImage: labels.write } : {}),
         imgSize: args.imgSize,
         batchSize: args.batch,
         conf: args.conf,
@@ -61,6 +75,7 @@ export const inferenceHandlers: InferenceHandlers = {
         workers,
         batches: last?.batches ?? 0,
         ...(warning ? { warning } : {}),
+        ...(labels ? { saved: labels.counts() } : {}),
       };
     } finally {
       await pool?.close();
