@@ -162,12 +162,21 @@ describe.skipIf(unavailable !== null)(`Slurm${unavailable ? ` (skipped: ${unavai
     // In the local database at once: queued on Slurm with the job id.
     const listed = await cli('runs', '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    const runs = JSON.parse(listed.stdout) as { run: { id: number; status: string; statusReason: string } }[];
+    const runs = JSON.parse(listed.stdout) as {
+      run: { id: number; status: string; statusReason: string };
+      cluster?: { jobId: string; arrayTask: number };
+    }[];
     for (const [task, id] of s.runIds.entries()) {
-      const run = runs.find((r) => r.run.id === id)?.run;
-      expect(run?.status).toMatch(/queued|running|completed/);
-      expect(run?.statusReason).toContain(`job ${jobId}_${task}`);
+      const listedRun = runs.find((r) => r.run.id === id);
+      expect(listedRun?.run.status).toMatch(/queued|running|completed/);
+      expect(listedRun?.run.statusReason).toContain(`job ${jobId}_${task}`);
+      expect(listedRun?.cluster).toMatchObject({ jobId, arrayTask: task });
     }
+    // The table says where each run is: Slurm's job_task and its state.
+    const table = await cli('runs');
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/\bwhere\b/);
+    for (const task of s.runIds.keys()) expect(table.stdout).toContain(`slurm ${jobId}_${task}`);
 
     // Import while the tasks run: safe, brings what is there.
     await waitUntil('a task running', () => /RUNNING/.test(queued(jobId)) || queued(jobId) === '', 120_000);

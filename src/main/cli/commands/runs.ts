@@ -12,6 +12,7 @@ import {
 } from '../../../shared/compare.js';
 import type { ComparisonResult } from '../../../shared/contract.js';
 import { bytes } from '../../../shared/format.js';
+import type { ClusterJob } from '../../../shared/commands/cluster.js';
 import type { RunSummary } from '../../../shared/runs.js';
 import { summaryFromOne } from '../../service/handlers/export.js';
 import { ONNX_OPSET_MAX, ONNX_OPSET_MIN } from '../../../shared/commands/model-export.js';
@@ -36,13 +37,21 @@ function fail(command: string, error: { message: string; hint?: string }, io: Cl
   return 1;
 }
 
-export function formatRuns(runs: readonly RunSummary[]): string {
+/** The runs table; with cluster runs among them, a `where` column (here, or Slurm job_task and state). */
+export function formatRuns(runs: readonly RunSummary[], cluster: ReadonlyMap<number, ClusterJob> = new Map()): string {
   if (runs.length === 0) return "No runs yet. Start one with 'freezelab train' or 'freezelab sweep'.";
+  const where = runs.some(({ run }) => cluster.has(run.id));
+  const whereOf = (id: number): string[] => {
+    if (!where) return [];
+    const job = cluster.get(id);
+    return [job ? `slurm ${job.jobId}_${job.arrayTask} ${job.reason ?? job.state}` : 'here'];
+  };
   return table(
-    ['id', 'status', 'name', 'model', 'freeze', 'epochs', 'best mAP50', 'best mAP50-95'],
+    ['id', 'status', ...(where ? ['where'] : []), 'name', 'model', 'freeze', 'epochs', 'best mAP50', 'best mAP50-95'],
     runs.map(({ run, best }) => [
       String(run.id),
       run.status,
+      ...whereOf(run.id),
       run.name,
       run.model,
       run.freezeSpec,
@@ -50,7 +59,7 @@ export function formatRuns(runs: readonly RunSummary[]): string {
       f3(best?.map50),
       f3(best?.map50_95),
     ]),
-    'rllllrrr',
+    where ? 'rlllllrrr' : 'rllllrrr',
   );
 }
 
@@ -123,11 +132,21 @@ export const runsCommand: CliCommand = {
     'Usage: freezelab runs [--sweep ID] [--limit N] [--db FILE] [--json]',
     '',
     'Epochs count from 1 in the table and in --json (lastEpochDone is the number of epochs done).',
+    'Runs submitted to Slurm (sweep --slurm) show where they run; their state is asked of Slurm and',
+    'their epochs read from their shards first (freezelab import brings their checkpoints).',
   ].join('\n'),
   options: { sweep: { type: 'string' }, limit: { type: 'string' } },
   async run(values, _positionals, io) {
     const service = serviceFor('cli', values, { runJobs: false });
     const sweepId = values.sweep === undefined ? undefined : intOption(values, 'sweep', 1, 1);
+    // Unfinished cluster runs: Slurm's state and the epochs their shards recorded, brought in first
+    // (nothing to do without any). If Slurm cannot be asked, the list shows what was last known.
+    let jobs = await service.call('cluster.refresh', {});
+    if (!jobs.ok) {
+      io.err(`freezelab runs: Slurm states not refreshed: ${jobs.error.message}\n`);
+      jobs = await service.call('cluster.jobs', {});
+    }
+    const cluster = new Map(jobs.ok ? jobs.value.map((j) => [j.runId, j] as const) : []);
     const result = await service.call('runs.list', {
       limit: intOption(values, 'limit', 200, 1, 1000),
       ...(sweepId ? { sweepId } : {}),
@@ -135,9 +154,12 @@ export const runsCommand: CliCommand = {
     await service.close();
     if (!result.ok) return fail('runs', result.error, io);
     // JSON counts epochs from 1, as the table above and run exports do (the store counts from 0).
-    io.out(
-      values.json ? `${JSON.stringify(result.value.map(summaryFromOne), null, 2)}\n` : `${formatRuns(result.value)}\n`,
-    );
+    const json = () =>
+      result.value.map((s) => {
+        const job = cluster.get(s.run.id);
+        return { ...summaryFromOne(s), ...(job ? { cluster: job } : {}) };
+      });
+    io.out(values.json ? `${JSON.stringify(json(), null, 2)}\n` : `${formatRuns(result.value, cluster)}\n`);
     return 0;
   },
 };
