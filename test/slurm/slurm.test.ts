@@ -245,29 +245,16 @@ describe.skipIf(unavailable !== null)(`Slurm${unavailable ? ` (skipped: ${unavai
     const submitted = await cli(...sweepArgs(data, dir, 'none', '--hold'));
     expect(submitted.code, submitted.stderr).toBe(0);
     const s = JSON.parse(submitted.stdout) as SubmitResult;
-    // The CLI has no cancel command: the service's runs.cancel, as the app calls it.
-    const { createService } = await import('../../src/main/service/service.js');
-    const { resolveDataPaths } = await import('../../src/main/paths.js');
-    const { initBackend } = await import('../../src/main/engine/tf/backend.js');
-    const saved = process.env.SLURM_CONF;
-    process.env.SLURM_CONF = cluster.env.SLURM_CONF;
-    const service = createService({
-      host: 'cli',
-      runJobs: false,
-      paths: resolveDataPaths({ dataDir: home }, {}),
-      loadBackend: () => initBackend(),
-    });
-    try {
-      const r = await service.call('runs.cancel', { id: s.runIds[0]! });
-      expect(r).toEqual({ ok: true, value: { status: 'cancelled' } });
-      const state = cluster.exec('scontrol', ['-o', 'show', 'job', s.jobId!]);
-      expect(state).toContain('JobState=CANCELLED');
-      const got = await service.call('runs.get', { id: s.runIds[0]! });
-      expect(got.ok && got.value.run).toMatchObject({ status: 'cancelled' });
-    } finally {
-      await service.close();
-      if (saved === undefined) delete process.env.SLURM_CONF;
-      else process.env.SLURM_CONF = saved;
-    }
+    // freezelab cancel: the service's runs.cancel, as the app's Cancel button calls it.
+    const r = await cli('cancel', String(s.runIds[0]!), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ runId: s.runIds[0], status: 'cancelled' }]);
+    const state = cluster.exec('scontrol', ['-o', 'show', 'job', s.jobId!]);
+    expect(state).toContain('JobState=CANCELLED');
+    const listed = await cli('runs', '--json');
+    const run = (JSON.parse(listed.stdout) as { run: { id: number; status: string } }[]).find(
+      (x) => x.run.id === s.runIds[0],
+    );
+    expect(run?.run.status).toBe('cancelled');
   });
 });

@@ -2,7 +2,7 @@ import type { CliCommand } from '../cli.js';
 import { archCommand } from './arch.js';
 import { checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
-import { compareCommand, exportCommand, resumeCommand, runsCommand } from './runs.js';
+import { cancelCommand, compareCommand, exportCommand, resumeCommand, runsCommand } from './runs.js';
 import { sweepCommand, trainCommand } from './train.js';
 import { detectCommand } from './detect.js';
 import { valCommand } from './val.js';
@@ -26,6 +26,7 @@ export const cliCommands: readonly CliCommand[] = [
   runsCommand,
   compareCommand,
   resumeCommand,
+  cancelCommand,
   exportCommand,
   demoCommand,
 ];

@@ -259,6 +259,44 @@ export const resumeCommand: CliCommand = {
   },
 };
 
+export const cancelCommand: CliCommand = {
+  name: 'cancel',
+  summary: 'Cancel queued runs, or runs on Slurm (scancel); what they recorded is kept.',
+  help: [
+    'Usage: freezelab cancel ID... [--db FILE] [--json]',
+    '',
+    'A queued run is cancelled before it starts; a run submitted with sweep --slurm is cancelled',
+    'with scancel, queued or running. A run training in another FreezeLab process (the window,',
+    'serve, or a train/sweep command) is cancelled there: Ctrl+C, or its Cancel button. Cancelled',
+    'runs can be resumed (freezelab resume ID), except Slurm runs, which are submitted again.',
+  ].join('\n'),
+  options: {},
+  allowPositionals: true,
+  async run(values, positionals, io) {
+    const runIds = ids(positionals);
+    const service = serviceFor('cli', values, { runJobs: false });
+    const answers: { runId: number; status?: string; error?: string }[] = [];
+    let failed = 0;
+    try {
+      for (const id of runIds) {
+        const r = await service.call('runs.cancel', { id });
+        if (r.ok) {
+          answers.push({ runId: id, status: r.value.status });
+          if (!values.json) io.out(`run ${id}: ${r.value.status}\n`);
+        } else {
+          failed++;
+          answers.push({ runId: id, error: r.error.message });
+          fail('cancel', r.error, io);
+        }
+      }
+    } finally {
+      await service.close();
+    }
+    if (values.json) io.out(`${JSON.stringify(answers, null, 2)}\n`);
+    return failed > 0 ? 1 : 0;
+  },
+};
+
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Export a run (checkpoints, metrics per epoch, config), or a run or weights file as ONNX.',
