@@ -1,17 +1,16 @@
 /** Raw HTTP requests with full control of headers (fetch forbids setting Host). */
 import http from 'node:http';
 
-export interface RawResponse {
+export interface RawResponse<B = string> {
   status: number;
   headers: http.IncomingHttpHeaders;
-  body: string;
+  body: B;
 }
 
-export function request(
-  port: number,
-  path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<RawResponse> {
+type RequestOptions = { method?: string; headers?: Record<string, string>; body?: string };
+
+/** A request answered with the raw bytes of its body (downloads). */
+export function requestBytes(port: number, path: string, opts: RequestOptions = {}): Promise<RawResponse<Buffer>> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -25,7 +24,7 @@ export function request(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
         );
       },
     );
@@ -33,4 +32,10 @@ export function request(
     if (opts.body !== undefined) req.write(opts.body);
     req.end();
   });
+}
+
+/** A request answered with its body decoded as UTF-8 text. */
+export async function request(port: number, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+  const res = await requestBytes(port, path, opts);
+  return { ...res, body: res.body.toString('utf8') };
 }

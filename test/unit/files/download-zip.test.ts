@@ -9,24 +9,8 @@ import { resolveDataPaths } from '../../../src/main/paths.js';
 import { createService } from '../../../src/main/service/service.js';
 import { serveDownload, type ZipLimits } from '../../../src/main/web/download.js';
 import { startWebHost, type WebHost } from '../../../src/main/web/server.js';
+import { requestBytes } from '../../helpers/http.js';
 import { tempDir } from '../../helpers/service.js';
-
-function get(
-  port: number,
-  urlPath: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath, headers: { Host: `127.0.0.1:${port}` } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-      })
-      .on('error', reject);
-  });
-}
 
 describe('folder downloads as zip', () => {
   const home = tempDir('freezelab-home-');
@@ -79,7 +63,7 @@ describe('folder downloads as zip', () => {
     `/api/download?path=${encodeURIComponent(p)}${zip ? '&zip=1' : ''}&token=${token}`;
 
   it('zips a detect/ folder: every file, same bytes, same relative names; links out are left out', async () => {
-    const res = await get(host.port, url(exp));
+    const res = await requestBytes(host.port, url(exp));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/zip');
     expect(res.headers['content-disposition']).toBe('attachment; filename="exp2.zip"; filename*=UTF-8\'\'exp2.zip');
@@ -91,7 +75,7 @@ describe('folder downloads as zip', () => {
   });
 
   it('zips only the labels folder when asked for it', async () => {
-    const res = await get(host.port, url(path.join(exp, 'labels')));
+    const res = await requestBytes(host.port, url(path.join(exp, 'labels')));
     expect(res.status).toBe(200);
     const names = Object.keys(unzipSync(new Uint8Array(res.body))).sort();
     expect(names).toEqual(
@@ -103,7 +87,7 @@ describe('folder downloads as zip', () => {
   });
 
   it('needs the token, and refuses (403) folders outside runs/, exports/ and detect/', async () => {
-    expect((await get(host.port, url(exp).replace(`&token=${token}`, ''))).status).toBe(401);
+    expect((await requestBytes(host.port, url(exp).replace(`&token=${token}`, ''))).status).toBe(401);
     for (const dir of [
       home,
       outside,
@@ -112,35 +96,35 @@ describe('folder downloads as zip', () => {
       path.join(exp, 'outside-dir'),
       `${exp}/../../../${path.basename(outside)}`,
     ]) {
-      const res = await get(host.port, url(dir));
+      const res = await requestBytes(host.port, url(dir));
       expect(res.status, dir).toBe(403);
       expect(res.body.includes(Buffer.from('not yours'))).toBe(false);
     }
   });
 
   it('a folder without zip=1 is a 404 saying how; zip=1 on a file is a 400; files of detect/ download as before', async () => {
-    const folder = await get(host.port, url(exp, false));
+    const folder = await requestBytes(host.port, url(exp, false));
     expect(folder.status).toBe(404);
     expect(folder.body.toString()).toContain('zip=1');
-    expect((await get(host.port, url(path.join(exp, 'bus.jpg')))).status).toBe(400);
-    const one = await get(host.port, url(path.join(exp, 'labels', 'sub', 'deep é.txt'), false));
+    expect((await requestBytes(host.port, url(path.join(exp, 'bus.jpg')))).status).toBe(400);
+    const one = await requestBytes(host.port, url(path.join(exp, 'labels', 'sub', 'deep é.txt'), false));
     expect(one.status).toBe(200);
     expect(one.body.toString()).toBe('1 0.1 0.2 0.3 0.4 0.91\n');
   });
 
   it('refuses (413) a folder over the file-count or size limit, saying which and what to do', async () => {
     limits = { maxBytes: 1e9, maxFiles: 10 };
-    let res = await get(limitedPort, url(exp));
+    let res = await requestBytes(limitedPort, url(exp));
     expect(res.status).toBe(413);
     expect(res.body.toString()).toContain('more than 10 files');
     expect(res.body.toString()).toContain('one by one');
     limits = { maxBytes: 100_000, maxFiles: 1e6 };
-    res = await get(limitedPort, url(exp));
+    res = await requestBytes(limitedPort, url(exp));
     expect(res.status).toBe(413);
     expect(res.body.toString()).toMatch(/more than 0 MB/);
     // Within both limits: the same zip as the web host's.
     limits = { maxBytes: 300_000, maxFiles: files.size };
-    res = await get(limitedPort, url(exp));
+    res = await requestBytes(limitedPort, url(exp));
     expect(res.status).toBe(200);
     expect(Object.keys(unzipSync(new Uint8Array(res.body))).length).toBe(files.size);
   });
@@ -168,14 +152,14 @@ describe('folder downloads as zip', () => {
     });
     expect(received).toBeGreaterThan(1024 * 1024);
     expect(received).toBeLessThan(6 * chunk.length);
-    const after = await get(host.port, url(path.join(exp, 'labels')));
+    const after = await requestBytes(host.port, url(path.join(exp, 'labels')));
     expect(after.status).toBe(200);
   });
 
   it('reads each file as it zips (a file changed on disk is what is sent)', async () => {
     const name = 'labels/img_000.txt';
     writeFileSync(path.join(exp, name), '2 0.5 0.5 0.5 0.5\n');
-    const res = await get(host.port, url(exp));
+    const res = await requestBytes(host.port, url(exp));
     expect(Buffer.from(unzipSync(new Uint8Array(res.body))[name]!).toString()).toBe('2 0.5 0.5 0.5 0.5\n');
     writeFileSync(path.join(exp, name), files.get(name)!);
     expect(readFileSync(path.join(exp, name)).equals(files.get(name)!)).toBe(true);

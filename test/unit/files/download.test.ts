@@ -1,6 +1,5 @@
 /** `GET /api/download` of the web host: token required, confined to runs/ and exports/ by real path, streamed as an attachment. */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/tf/backend.js';
@@ -8,26 +7,8 @@ import { resolveDataPaths } from '../../../src/main/paths.js';
 import { createService } from '../../../src/main/service/service.js';
 import { contentDisposition } from '../../../src/main/web/download.js';
 import { startWebHost, type WebHost } from '../../../src/main/web/server.js';
-import { request } from '../../helpers/http.js';
+import { request, requestBytes } from '../../helpers/http.js';
 import { tempDir } from '../../helpers/service.js';
-
-/** The raw bytes of a GET (the helper decodes text). */
-function getBytes(
-  port: number,
-  urlPath: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath, headers: { Host: `127.0.0.1:${port}` } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-      })
-      .on('error', reject);
-  });
-}
 
 describe('web host downloads', () => {
   const home = tempDir('freezelab-home-');
@@ -69,7 +50,7 @@ describe('web host downloads', () => {
   });
 
   it('streams a run file as an attachment, bytes intact', async () => {
-    const res = await getBytes(host.port, url(runFile));
+    const res = await requestBytes(host.port, url(runFile));
     expect(res.status).toBe(200);
     expect(res.headers['content-disposition']).toBe('attachment; filename="best.pt"; filename*=UTF-8\'\'best.pt');
     expect(res.headers['content-type']).toBe('application/octet-stream');
@@ -78,7 +59,7 @@ describe('web host downloads', () => {
   });
 
   it('serves exports, with the exact UTF-8 file name', async () => {
-    const res = await getBytes(host.port, url(exportFile));
+    const res = await requestBytes(host.port, url(exportFile));
     expect(res.status).toBe(200);
     expect(res.body.toString('utf8')).toBe('epoch,map\n1,0.5\n');
     expect(res.headers['content-disposition']).toBe(contentDisposition('métriques.csv'));
